@@ -1,0 +1,5 @@
+"""`python -m sofs_tui` behaves exactly like `sofs`."""
+
+from sofs_tui.cli import main
+
+raise SystemExit(main())

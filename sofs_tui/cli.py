@@ -1,0 +1,172 @@
+"""The `sofs` command: the app by default, and scriptable subcommands that need no screen.
+
+Passphrases come from a prompt or, for scripts, from standard input (`--passphrase-stdin`);
+never from an argument or an environment variable, where other users and logs can see them.
+Heavy imports happen inside the command that needs them, so `sofs --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from sofs_tui import __version__
+
+if TYPE_CHECKING:
+    from sofs_tui.paths import AppPaths
+    from sofs_tui.store.store import Store
+
+DEMO_CASES = 60
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one message, no traceback, exit status 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sofs",
+        description="Signs of Safety assessments and child protection conferences, offline.",
+    )
+    parser.add_argument("--version", action="version", version=f"sofs {__version__}")
+    parser.add_argument(
+        "--data-dir", type=Path, help="keep the store, settings and state in this folder"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="open the app on a throwaway invented caseload"
+    )
+    parser.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the passphrase from standard input (one line) instead of a prompt",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    init = commands.add_parser("init", help="set up this device: choose the store passphrase")
+    init.add_argument("--user", default=None, help="your username (default: your login name)")
+    init.add_argument("--role", choices=("worker", "manager", "admin"), default="worker")
+    commands.add_parser(
+        "passwd", help="change the store passphrase (stdin: old, then new, one per line)"
+    )
+    demo = commands.add_parser("demo-data", help="add an invented caseload to the store")
+    demo.add_argument("--cases", type=int, default=DEMO_CASES, help="how many cases (1-10000)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed, for the same caseload")
+    return parser
+
+
+def _read_secret(args: argparse.Namespace, prompt: str, stdin: TextIO) -> str:
+    if args.passphrase_stdin:
+        line = stdin.readline()
+        if not line:
+            raise CliError("Expected the passphrase on standard input, found nothing.")
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CliError(
+            "No terminal to ask for the passphrase. Use --passphrase-stdin to pipe it in."
+        )
+    return getpass.getpass(prompt)
+
+
+def _new_secret(args: argparse.Namespace, stdin: TextIO, what: str) -> str:
+    first = _read_secret(args, f"{what}: ", stdin)
+    if args.passphrase_stdin:
+        return first
+    if _read_secret(args, f"{what} again: ", stdin) != first:
+        raise CliError("The two passphrases differ. Nothing was changed; try again.")
+    return first
+
+
+def _paths(args: argparse.Namespace) -> AppPaths:
+    from sofs_tui.paths import app_paths
+
+    return app_paths(args.data_dir)
+
+
+def _unlock(args: argparse.Namespace, stdin: TextIO) -> Store:
+    from sofs_tui.store.store import is_enrolled, unlock
+
+    data_dir = _paths(args).data_dir
+    if not is_enrolled(data_dir):
+        raise CliError(
+            f"No case store is set up in {data_dir}. Run `sofs init` first "
+            "(or `sofs --demo` to try the app)."
+        )
+    return unlock(data_dir, _read_secret(args, "Store passphrase: ", stdin))
+
+
+def _cmd_init(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from sofs_tui.store.store import Actor, enrol, is_enrolled
+
+    data_dir = _paths(args).data_dir
+    if is_enrolled(data_dir):
+        raise CliError(f"A case store is already set up in {data_dir}; nothing was changed.")
+    passphrase = _new_secret(args, stdin, "Choose a passphrase")
+    actor = Actor(args.user or getpass.getuser(), args.role)
+    store = enrol(data_dir, passphrase, actor)
+    store.lock()
+    print(f"Set up an encrypted case store for {actor.username} in {data_dir}.", file=out)
+    return 0
+
+
+def _cmd_passwd(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from sofs_tui.store.keys import change_passphrase
+    from sofs_tui.store.store import KEYFILE_NAME
+
+    keyfile = _paths(args).data_dir / KEYFILE_NAME
+    old = _read_secret(args, "Current passphrase: ", stdin)
+    new = _new_secret(args, stdin, "New passphrase")
+    change_passphrase(keyfile, old, new)
+    print("Passphrase changed. Use the new one from now on.", file=out)
+    return 0
+
+
+def _cmd_demo_data(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from sofs_tui.store.demo import fill_demo_caseload
+
+    if not 1 <= args.cases <= 10_000:
+        raise CliError("Choose from 1 to 10000 cases.")
+    store = _unlock(args, stdin)
+    try:
+        counts = fill_demo_caseload(store, args.cases, seed=args.seed)
+    finally:
+        store.lock()
+    total = sum(counts.values())
+    print(f"Added {args.cases} invented cases ({total} records).", file=out)
+    return 0
+
+
+def _run_app(args: argparse.Namespace, stdin: TextIO) -> int:
+    from sofs_tui.app import run_app
+
+    if args.demo:
+        return run_app(None, _paths(args), demo=True)
+    return run_app(_unlock(args, stdin), _paths(args), demo=False)
+
+
+_COMMANDS = {"init": _cmd_init, "passwd": _cmd_passwd, "demo-data": _cmd_demo_data}
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, out: TextIO | None = None
+) -> int:
+    args = _parser().parse_args(argv)
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    from sofs_tui.store.errors import StoreError
+
+    try:
+        if args.command is None:
+            return _run_app(args, stdin)
+        return _COMMANDS[args.command](args, stdin, out)
+    except StoreError as exc:
+        print(exc.user_message, file=sys.stderr)
+        return 1
+    except CliError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Stopped. Nothing half-saved: every save is all or nothing.", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Documents for people: parent summaries, QA Unit packs, statistics tables."""

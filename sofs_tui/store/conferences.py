@@ -1,0 +1,322 @@
+"""Units of work for conferences: invitees, GP involvement, family plans, outcomes, reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from sofs_tui.domain.calendar import WorkingCalendar, default_calendar
+from sofs_tui.domain.conference import FamilyPlanTask, follow_up_dates
+from sofs_tui.domain.enums import (
+    Attendance,
+    ConferenceKind,
+    ConferenceModel,
+    GPInvited,
+    GPOutcome,
+    PersonKind,
+    PlanCategory,
+    QauReason,
+    ShareMethod,
+)
+from sofs_tui.domain.positions import position_between
+from sofs_tui.domain.reports import SharingRuleError, check_can_send_to_qau
+from sofs_tui.store import changes
+from sofs_tui.store.errors import StoreError
+from sofs_tui.store.store import Store
+from sofs_tui.store.tables import (
+    Attendee,
+    Case,
+    ChildOutcome,
+    Conference,
+    FamilyPlanItem,
+    Person,
+    Report,
+    ReportShare,
+)
+
+
+class ConferenceRuleError(StoreError):
+    """A conference rule refused the change; the message says what to do."""
+
+
+def schedule_conference(
+    store: Store,
+    case_id: str,
+    *,
+    kind: ConferenceKind,
+    starts_at: datetime,
+    model: ConferenceModel = ConferenceModel.STANDARD,
+    chair: str = "",
+    location: str = "",
+    strategy_discussion_on: date | None = None,
+) -> Conference:
+    if starts_at.tzinfo is None:
+        raise ConferenceRuleError("Give the conference time with its time zone.")
+    with store.write() as session:
+        changes.get(session, Case, case_id, "case")
+        conference = Conference(
+            id="",
+            case_id=case_id,
+            kind=kind,
+            model=model,
+            starts_at=starts_at,
+            chair=chair,
+            location=location,
+            strategy_discussion_on=strategy_discussion_on,
+        )
+        return changes.create(session, store, conference)
+
+
+def update_conference(store: Store, conference_id: str, **fields: Any) -> Conference:
+    with store.write() as session:
+        conference = changes.get(session, Conference, conference_id, "conference")
+        changes.update(session, store, conference, **fields)
+        return conference
+
+
+def invite(
+    store: Store,
+    conference_id: str,
+    *,
+    name: str,
+    role: str = "",
+    agency: str = "",
+    person_id: str | None = None,
+) -> Attendee:
+    with store.write() as session:
+        changes.get(session, Conference, conference_id, "conference")
+        attendee = Attendee(
+            id="",
+            conference_id=conference_id,
+            person_id=person_id,
+            name=name,
+            role=role,
+            agency=agency,
+        )
+        return changes.create(session, store, attendee)
+
+
+def record_attendance(store: Store, attendee_id: str, attendance: Attendance) -> Attendee:
+    with store.write() as session:
+        attendee = changes.get(session, Attendee, attendee_id, "invitee")
+        changes.update(session, store, attendee, attendance=attendance)
+        return attendee
+
+
+def record_gp_involvement(
+    store: Store,
+    conference_id: str,
+    *,
+    invited: GPInvited | None,
+    outcome: GPOutcome | None,
+) -> Conference:
+    """The GP's invitation and what the GP did, in the QA Unit's categories."""
+    with store.write() as session:
+        conference = changes.get(session, Conference, conference_id, "conference")
+        changes.update(session, store, conference, gp_invited=invited, gp_outcome=outcome)
+        return conference
+
+
+def add_family_plan_task(store: Store, conference_id: str, task: FamilyPlanTask) -> FamilyPlanItem:
+    problems = task.problems()
+    if problems:
+        raise ConferenceRuleError(" ".join(problems))
+    with store.write() as session:
+        conference = changes.get(session, Conference, conference_id, "conference")
+        if conference.model is not ConferenceModel.FAMILIES_FIRST:
+            raise ConferenceRuleError("Family plans belong to Families First conferences.")
+        last = session.exec(
+            select(FamilyPlanItem.position)
+            .where(FamilyPlanItem.conference_id == conference_id)
+            .order_by(col(FamilyPlanItem.position).desc())
+        ).first()
+        item = FamilyPlanItem(
+            id="",
+            conference_id=conference_id,
+            task=task.task,
+            who=task.who,
+            by_when=task.by_when,
+            who_checks=task.who_checks,
+            position=position_between(last, None),
+        )
+        return changes.create(session, store, item)
+
+
+def update_family_plan_task(store: Store, item_id: str, **fields: Any) -> FamilyPlanItem:
+    with store.write() as session:
+        item = changes.get(session, FamilyPlanItem, item_id, "family plan task")
+        changes.update(session, store, item, **fields)
+        return item
+
+
+def record_child_outcome(
+    store: Store,
+    conference_id: str,
+    *,
+    child_id: str,
+    plan: bool,
+    category: PlanCategory | None = None,
+    lead_worker: str = "",
+    contingency: str = "",
+    dissent: str = "",
+    calendar: WorkingCalendar | None = None,
+) -> ChildOutcome:
+    """The decision for one child; the core group and next review dates are computed, and the
+    child's plan categories and dates follow (initial stays the first one recorded)."""
+    if plan and category is None:
+        raise ConferenceRuleError("A child protection plan needs a category.")
+    with store.write() as session:
+        conference = changes.get(session, Conference, conference_id, "conference")
+        child = changes.get(session, Person, child_id, "child")
+        if child.case_id != conference.case_id or child.kind is not PersonKind.CHILD:
+            raise ConferenceRuleError("That child is not on this conference's case.")
+        held_on = conference.starts_at.astimezone((calendar or default_calendar()).tz).date()
+        dates = follow_up_dates(conference.kind, held_on, calendar or default_calendar())
+        fields: dict[str, Any] = {
+            "plan": plan,
+            "category": category if plan else None,
+            "lead_worker": lead_worker or store.actor.username,
+            "contingency": contingency,
+            "dissent": dissent,
+            "core_group_on": dates.core_group_by if plan else None,
+            "next_review_on": dates.next_review_by if plan else None,
+        }
+        existing = session.exec(
+            select(ChildOutcome).where(
+                ChildOutcome.conference_id == conference_id,
+                ChildOutcome.child_id == child_id,
+                col(ChildOutcome.deleted).is_(False),
+            )
+        ).first()
+        if existing is not None:
+            changes.update(session, store, existing, **fields)
+            outcome = existing
+        else:
+            outcome = changes.create(
+                session,
+                store,
+                ChildOutcome(id="", conference_id=conference_id, child_id=child_id, **fields),
+            )
+        _follow_plan(session, store, child, plan, category, held_on)
+        return outcome
+
+
+def _follow_plan(
+    session: Session,
+    store: Store,
+    child: Person,
+    plan: bool,
+    category: PlanCategory | None,
+    held_on: date,
+) -> None:
+    edits: dict[str, Any] = {}
+    if plan:
+        if child.plan_start is None or child.plan_end is not None:
+            edits |= {"plan_start": held_on, "plan_end": None, "plan_category_initial": category}
+        edits["plan_category_latest"] = category
+    elif child.plan_start is not None and child.plan_end is None:
+        edits["plan_end"] = held_on
+    if edits:
+        changes.update(session, store, child, **edits)
+
+
+def add_report(
+    store: Store,
+    conference_id: str,
+    *,
+    title: str,
+    author_name: str,
+    agency: str,
+    completed_at: datetime | None = None,
+) -> Report:
+    with store.write() as session:
+        changes.get(session, Conference, conference_id, "conference")
+        report = Report(
+            id="",
+            conference_id=conference_id,
+            title=title,
+            author_name=author_name,
+            agency=agency,
+            completed_at=completed_at,
+        )
+        return changes.create(session, store, report)
+
+
+def record_report_shared_with_parent(
+    store: Store,
+    report_id: str,
+    *,
+    parent_id: str,
+    shared_at: datetime,
+    method: ShareMethod,
+    gone_through_together: bool,
+    translated: bool = False,
+    language: str = "",
+) -> ReportShare:
+    """One line of the sharing log: this parent saw this report, when, how."""
+    if shared_at.tzinfo is None:
+        raise ConferenceRuleError("Give the sharing time with its time zone.")
+    if translated and not language.strip():
+        raise ConferenceRuleError("Say which language the report was translated into.")
+    with store.write() as session:
+        report = changes.get(session, Report, report_id, "report")
+        conference = changes.get(session, Conference, report.conference_id, "conference")
+        parent = changes.get(session, Person, parent_id, "parent")
+        if parent.case_id != conference.case_id or parent.kind is not PersonKind.ADULT:
+            raise ConferenceRuleError("Reports are shared with the parents or carers on this case.")
+        share = ReportShare(
+            id="",
+            report_id=report_id,
+            parent_id=parent_id,
+            shared_at=shared_at,
+            method=method,
+            gone_through_together=gone_through_together,
+            translated=translated,
+            language=language,
+        )
+        return changes.create(session, store, share)
+
+
+def mark_report_sent_to_qau(
+    store: Store,
+    report_id: str,
+    *,
+    sent_at: datetime,
+    reason: QauReason | None = None,
+    reason_note: str = "",
+) -> Report:
+    """Record the report's sending to the QA Unit; refused without a parent-sharing record or
+    a recorded reason (DOMAIN.md)."""
+    if sent_at.tzinfo is None:
+        raise ConferenceRuleError("Give the sending time with its time zone.")
+    with store.write() as session:
+        report = changes.get(session, Report, report_id, "report")
+        shares = session.exec(
+            select(ReportShare.id).where(
+                ReportShare.report_id == report_id, col(ReportShare.deleted).is_(False)
+            )
+        ).all()
+        try:
+            check_can_send_to_qau(len(shares), reason, reason_note)
+        except SharingRuleError as exc:
+            raise ConferenceRuleError(str(exc)) from exc
+        changes.update(
+            session,
+            store,
+            report,
+            sent_to_qau_at=sent_at,
+            qau_reason=reason,
+            qau_reason_note=reason_note,
+        )
+        return report
+
+
+def record_redaction(store: Store, report_id: str, *, redactions: str, reason: str) -> Report:
+    if redactions.strip() and not reason.strip():
+        raise ConferenceRuleError("Say why these passages are redacted.")
+    with store.write() as session:
+        report = changes.get(session, Report, report_id, "report")
+        changes.update(session, store, report, redactions=redactions, redaction_reason=reason)
+        return report

@@ -1,0 +1,1 @@
+"""Reusable widgets: they take domain objects and post messages; no store, no sync."""

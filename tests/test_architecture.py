@@ -359,16 +359,16 @@ RELATIVE_STYLES_TEXT = re.compile(r"\.\.[/\\]+styles")
 
 def tls_verification_switched_off(source: str) -> list[str]:
     """R33: certificate checks are never disabled, by text or by a falsy `verify=` argument."""
-    found = [
-        f"line {source.count(chr(10), 0, match.start()) + 1}: {match.group()}"
+    by_line = {
+        source.count("\n", 0, match.start()) + 1: match.group()
         for match in VERIFY_OFF_TEXT.finditer(source)
-    ]
+    }
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.keyword) and node.arg == "verify":
             value = node.value
             if isinstance(value, ast.Constant) and not value.value:
-                found.append(f"line {value.lineno}: verify={value.value!r}")
-    return found
+                by_line.setdefault(value.lineno, f"verify={value.value!r}")
+    return [f"line {line}: {text}" for line, text in sorted(by_line.items())]
 
 
 def styles_found_relatively(source: str) -> list[str]:

@@ -163,11 +163,12 @@ def test_wheel_declares_the_sofs_command(wheel: Path) -> None:
 
 
 FIND_STYLES = """
-import sys
+from pathlib import Path
 import sofs_tui
 from sofs_tui.paths import STYLES
 assert 'site-packages' in sofs_tui.__file__, sofs_tui.__file__
 assert 'site-packages' in str(STYLES), STYLES
+assert STYLES == Path(sofs_tui.__file__).resolve().parent / 'styles', STYLES
 assert (STYLES / 'base.tcss').is_file(), STYLES
 assert (STYLES / 'case_list.tcss').is_file(), STYLES
 """

@@ -52,6 +52,7 @@ class CaseListScreen(Screen[None]):
 
     CSS_PATH = STYLES / "case_list.tcss"
     ALLOW_SELECT = False
+    AUTO_FOCUS = "#case-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("/", "focus_filter", "Filter", id="case_list.focus_filter"),
     ]

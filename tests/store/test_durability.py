@@ -1,0 +1,146 @@
+"""Durability: no acknowledged save lost under kill -9 (R24); disk full is survivable (R25)."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sofs_tui.store.engine import (
+    full_integrity_check,
+    integrity_ok,
+    open_engine,
+    translated_db_errors,
+    write_engine,
+)
+from sofs_tui.store.errors import StoreFull
+from sofs_tui.store.keys import DataKey, KdfParams, create_keyfile, unlock_keyfile
+from tests.store import kill9_writer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WRITER = Path(kill9_writer.__file__)
+PASSPHRASE = "kill nine, nothing lost"
+KILL_ITERATIONS = 40
+KILL_WINDOW_S = (0.3, 0.8)
+
+
+class _Writer:
+    """The writer subprocess, with its acknowledged ids collected by a reader thread."""
+
+    def __init__(self, data_dir: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        self.process = subprocess.Popen(
+            [sys.executable, str(WRITER), str(data_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert self.process.stdin is not None
+        self.process.stdin.write(PASSPHRASE + "\n")
+        self.process.stdin.close()
+        self.ready = threading.Event()
+        self.acknowledged: list[int] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.strip() == "ready":
+                self.ready.set()
+            elif line.strip():
+                self.acknowledged.append(int(line))
+        self.ready.set()  # EOF: do not leave the parent waiting on a writer that died
+
+    def kill_after(self, seconds: float) -> str:
+        """Wait until the store is open, let it write, SIGKILL it; return its stderr."""
+        assert self.ready.wait(timeout=60), "writer never opened the store"
+        time.sleep(seconds)
+        self.process.kill()  # SIGKILL on POSIX: no atexit, no close, no checkpoint
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=30)
+        assert self.process.stderr is not None
+        return self.process.stderr.read()
+
+
+@pytest.mark.slow
+def test_no_acknowledged_save_is_lost_when_the_writer_is_killed(tmp_path: Path) -> None:
+    create_keyfile(tmp_path / "keyfile.json", PASSPHRASE, KdfParams.FAST_FOR_TESTS)
+    key = unlock_keyfile(tmp_path / "keyfile.json", PASSPHRASE)
+    engine = open_engine(tmp_path / "sofs.db", key, create=True)
+    with write_engine(engine).begin() as connection:
+        connection.execute(text(kill9_writer.SCHEMA))
+    engine.dispose()
+
+    rng = random.Random(24)
+    last_acknowledged = 0
+    started = time.monotonic()
+    for iteration in range(KILL_ITERATIONS):
+        writer = _Writer(tmp_path)
+        stderr = writer.kill_after(rng.uniform(*KILL_WINDOW_S))
+        assert stderr == "", f"iteration {iteration}: the writer failed on its own:\n{stderr}"
+        if os.name == "posix":
+            assert writer.process.returncode == -9
+        assert writer.acknowledged, f"iteration {iteration}: nothing was saved before the kill"
+        last_acknowledged = max(last_acknowledged, *writer.acknowledged)
+
+        engine = open_engine(tmp_path / "sofs.db", key)
+        try:
+            assert integrity_ok(engine), f"iteration {iteration}: quick_check failed"
+            assert full_integrity_check(engine) == [], f"iteration {iteration}"
+            with engine.connect() as connection:
+                ids = connection.execute(text("SELECT id FROM draft ORDER BY id")).scalars().all()
+        finally:
+            engine.dispose()
+        assert ids == list(range(1, len(ids) + 1)), f"iteration {iteration}: gaps in ids"
+        assert ids[-1] >= last_acknowledged, (
+            f"iteration {iteration}: saved {last_acknowledged} was acknowledged but lost"
+        )
+    elapsed = time.monotonic() - started
+    print(f"\nR24: {KILL_ITERATIONS} kills, {last_acknowledged} saves, {elapsed:.1f} s")
+
+
+def test_disk_full_loses_only_the_failing_write(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "sofs.db", DataKey.generate(), create=True)
+    with write_engine(engine).begin() as connection:
+        connection.execute(text("CREATE TABLE draft (id INTEGER PRIMARY KEY, body TEXT)"))
+        connection.execute(text("INSERT INTO draft (body) VALUES ('earlier draft')"))
+
+    with engine.connect() as connection:  # max_page_count is per connection: keep this one
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA max_page_count = {pages + 2}")
+        connection.commit()
+        writes = connection.execution_options(sofs_write=True)
+
+        with pytest.raises(StoreFull) as caught, translated_db_errors(), writes.begin():
+            writes.execute(
+                text("INSERT INTO draft (body) VALUES (:body)"),
+                [{"body": "a long assessment " * 300} for _ in range(20)],  # ~100 KB
+            )
+        assert "disk is full" in caught.value.user_message
+        assert caught.value.detail == "SQLITE_FULL"
+
+        rows = connection.execute(text("SELECT body FROM draft")).scalars().all()
+        assert rows == ["earlier draft"]
+        connection.rollback()
+
+        connection.exec_driver_sql("PRAGMA max_page_count = 1073741823")  # space freed
+        connection.commit()
+        with translated_db_errors(), writes.begin():
+            writes.execute(text("INSERT INTO draft (body) VALUES ('after the space was freed')"))
+
+    assert integrity_ok(engine)
+    assert full_integrity_check(engine) == []
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT body FROM draft ORDER BY id")).scalars().all()
+    assert rows == ["earlier draft", "after the space was freed"]
+    engine.dispose()

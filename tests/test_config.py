@@ -68,7 +68,7 @@ zero = "Zero words"
 @pytest.mark.parametrize(
     ("toml", "names"),
     [
-        ('[council]\nidle_lock_minutes = 60', "idle_lock_minutes"),
+        ("[council]\nidle_lock_minutes = 60", "idle_lock_minutes"),
         ('[council.deadlines.to_parents]\ninitial = "48 hours"', "to_parents.initial"),
         ('[council.deadlines.to_parents]\nweekly = "5 working_days"', "weekly"),
         ('[council.section_labels]\nworries = "x"', "section_labels.worries"),

@@ -35,6 +35,9 @@ INDEX_UNREACHABLE = (
     "ProxyError",
     "ConnectTimeoutError",
     "Read timed out",
+    # The index answered nothing at all, not even for hatchling: no index is configured or
+    # reachable (a bad pin would list the versions that do exist).
+    "(from versions: none)",
 )
 
 

@@ -50,6 +50,10 @@ def check_pairing(danger: EntryLike, goal: EntryLike, existing_goals: Iterable[E
         raise PairingError("A danger statement can only be paired with a safety goal.")
     if danger.deleted or goal.deleted:
         raise PairingError("A deleted entry cannot be paired.")
+    if goal.goal_for_id is not None and goal.goal_for_id != danger.id:
+        raise PairingError(
+            "This safety goal already answers another danger statement. Unpair it first."
+        )
     for other in existing_goals:
         if other.id != goal.id and not other.deleted and other.goal_for_id == danger.id:
             raise PairingError(

@@ -236,8 +236,9 @@ def _keep_manual_transactions(
     _record: ConnectionPoolEntry,
     _proxy: PoolProxiedConnection,
 ) -> None:
-    # SQLAlchemy resets a connection's isolation level on check-in by setting the driver's
-    # isolation_level to "", which would make the driver emit its own BEGIN on top of ours.
+    # After a connection used the isolation_level execution option, SQLAlchemy's check-in
+    # reset sets the driver's isolation_level to "", handing transaction control back to the
+    # driver (implicit deferred BEGINs on raw use). Every checkout starts with ours again.
     dbapi_connection.isolation_level = None
 
 

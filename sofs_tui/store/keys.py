@@ -28,7 +28,6 @@ copies of the passphrase and the KEK may linger in memory until reused: accepted
 from __future__ import annotations
 
 import base64
-import binascii
 import errno
 import json
 import os
@@ -155,8 +154,7 @@ def create_keyfile(
     Refuses (AlreadyEnrolled) if the key file exists; an existing key file is never replaced,
     because losing it loses the store. Returns the data key and the store id.
     """
-    strong_enough = _is_strong_enough(passphrase)
-    secret = _passphrase_secret(passphrase)
+    secret, strong_enough = _encode(passphrase)
     del passphrase  # keep the passphrase out of traceback frames from here on
     if not strong_enough:
         del secret
@@ -180,7 +178,7 @@ def create_keyfile(
 
 def unlock_keyfile(path: Path, passphrase: str) -> DataKey:
     """Unwrap the data key. NotEnrolled, KeyFileCorrupt, or WrongPassphrase (see module doc)."""
-    secret = _passphrase_secret(passphrase)
+    secret, _ = _encode(passphrase)
     del passphrase
     record = _read_record(path)
     key = _unwrap(record, secret)
@@ -195,9 +193,8 @@ def change_passphrase(path: Path, old: str, new: str, params: KdfParams | None =
 
     `params` defaults to the parameters already in the file. The database is not touched.
     """
-    strong_enough = _is_strong_enough(new)
-    old_secret = _passphrase_secret(old)
-    new_secret = _passphrase_secret(new)
+    old_secret, _ = _encode(old)
+    new_secret, strong_enough = _encode(new)
     del old, new
     if not strong_enough:
         del old_secret, new_secret
@@ -233,12 +230,10 @@ class _KeyFileRecord:
     wrapped_key: bytes
 
 
-def _is_strong_enough(passphrase: str) -> bool:
-    return len(unicodedata.normalize("NFC", passphrase)) >= MIN_PASSPHRASE_LENGTH
-
-
-def _passphrase_secret(passphrase: str) -> bytes:
-    return unicodedata.normalize("NFC", passphrase).encode("utf-8")
+def _encode(passphrase: str) -> tuple[bytes, bool]:
+    """The passphrase as NFC UTF-8 bytes, and whether it is long enough for a new one."""
+    normalised = unicodedata.normalize("NFC", passphrase)
+    return normalised.encode("utf-8"), len(normalised) >= MIN_PASSPHRASE_LENGTH
 
 
 def _associated_data(store_id: str, params: KdfParams) -> bytes:
@@ -344,10 +339,8 @@ def _parse_record(document: Any) -> _KeyFileRecord:
     memory_kib = _field(kdf, "memory_kib", int)
     time_cost = _field(kdf, "time_cost", int)
     parallelism = _field(kdf, "parallelism", int)
-    if memory_kib > _MAX_MEMORY_KIB or time_cost > _MAX_TIME_COST:
+    if memory_kib > _MAX_MEMORY_KIB or time_cost > _MAX_TIME_COST or parallelism > _MAX_PARALLELISM:
         _corrupt("kdf parameters above the allowed ceiling")
-    if parallelism > _MAX_PARALLELISM:
-        _corrupt("kdf parallelism above the allowed ceiling")
     try:
         params = KdfParams(memory_kib, time_cost, parallelism)
     except ValueError:
@@ -372,7 +365,7 @@ def _field(mapping: dict[str, Any], name: str, kind: type[Any]) -> Any:
 def _b64_field(mapping: dict[str, Any], name: str) -> bytes:
     try:
         return base64.b64decode(_field(mapping, name, str), validate=True)
-    except (binascii.Error, ValueError):
+    except ValueError:  # binascii.Error
         _corrupt(f"field {name!r} is not base64")
 
 
@@ -386,6 +379,7 @@ def _write_atomically(path: Path, data: bytes, *, replace: bool) -> None:
     With replace=False an existing file is never overwritten (FileExistsError).
     """
     directory = path.parent
+    renamed = False
     try:
         handle_fd, temp_name = tempfile.mkstemp(
             dir=directory, prefix=f".{path.name}.", suffix=".tmp"
@@ -402,6 +396,7 @@ def _write_atomically(path: Path, data: bytes, *, replace: bool) -> None:
                 temp.replace(path)
             else:
                 _rename_no_clobber(temp, path)
+            renamed = True
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
@@ -409,7 +404,7 @@ def _write_atomically(path: Path, data: bytes, *, replace: bool) -> None:
     except FileExistsError:
         raise
     except OSError as exc:
-        _raise_write_error(exc)
+        _raise_write_error(exc, renamed=renamed)
 
 
 def _rename_no_clobber(source: Path, target: Path) -> None:
@@ -442,12 +437,18 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _raise_write_error(exc: OSError) -> NoReturn:
+def _raise_write_error(exc: OSError, *, renamed: bool) -> NoReturn:
     code = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+    if not renamed and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         raise StoreFull(
             "The key file could not be saved because the disk is full. "
             "Free some space and try again; nothing was changed.",
+            detail=code,
+        ) from None
+    if renamed:
+        raise StoreIOError(
+            "The new key file was written, but the computer could not confirm it is safely "
+            "on disk. Use the new passphrase; if it keeps happening, contact IT.",
             detail=code,
         ) from None
     raise StoreIOError(

@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from sofs_tui.store import migrations
-from sofs_tui.store.engine import open_engine, translate_db_error
+from sofs_tui.store.engine import open_engine, translated_db_errors, write_engine
 from sofs_tui.store.errors import StoreError, StoreLocked
 from sofs_tui.store.keys import DataKey, KdfParams, create_keyfile, unlock_keyfile
 from sofs_tui.store.tables import SyncMeta
@@ -68,15 +67,13 @@ class Store:
 
         SQLite errors are raised as `StoreError`s whose message tells the user what to do.
         """
-        engine = self._engine().execution_options(sofs_write=True)
-        try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
-                yield session
-        except DBAPIError as exc:
-            translated = translate_db_error(exc)
-            if translated is None:
-                raise
-            raise translated from exc
+        engine = write_engine(self._engine())
+        with (
+            translated_db_errors(),
+            Session(engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -111,7 +108,7 @@ def _first_open(engine: Engine, actor: Actor | None) -> tuple[str, Actor]:
     """Migrate to the newest schema; returns this device's id (made on first open) and its
     worker (recorded on first open, read back after)."""
     migrations.upgrade(engine)
-    with Session(engine.execution_options(sofs_write=True)) as session, session.begin():
+    with Session(write_engine(engine)) as session, session.begin():
         meta = session.get(SyncMeta, 1)
         if meta is None:
             if actor is None:

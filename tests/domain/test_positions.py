@@ -24,6 +24,11 @@ def assert_valid(key: str) -> None:
     position_between(None, key)
 
 
+# Each new key halves a gap, so about six inserts in one place cost one more character;
+# 200 inserts at the worst place must not come near one character per insert.
+MAX_LEN_AFTER_200_INSERTS = 50
+
+
 def assert_strictly_increasing(keys: list[str]) -> None:
     for left, right in itertools.pairwise(keys):
         assert left < right, f"{left!r} is not before {right!r}"
@@ -146,6 +151,7 @@ def test_inserting_at_the_front_200_times_keeps_order() -> None:
     assert_strictly_increasing(keys)
     for key in keys:
         assert_valid(key)
+    assert max(len(k) for k in keys) <= MAX_LEN_AFTER_200_INSERTS
 
 
 def test_inserting_at_the_end_200_times_keeps_order() -> None:
@@ -155,6 +161,7 @@ def test_inserting_at_the_end_200_times_keeps_order() -> None:
     assert_strictly_increasing(keys)
     for key in keys:
         assert_valid(key)
+    assert max(len(k) for k in keys) <= MAX_LEN_AFTER_200_INSERTS
 
 
 def test_inserting_right_after_the_same_entry_200_times_keeps_order() -> None:
@@ -168,6 +175,7 @@ def test_inserting_right_after_the_same_entry_200_times_keeps_order() -> None:
     assert_strictly_increasing(keys)
     for key in keys:
         assert_valid(key)
+    assert max(len(k) for k in keys) <= MAX_LEN_AFTER_200_INSERTS
 
 
 def test_inserting_right_before_the_same_entry_200_times_keeps_order() -> None:
@@ -181,6 +189,7 @@ def test_inserting_right_before_the_same_entry_200_times_keeps_order() -> None:
     assert_strictly_increasing(keys)
     for key in keys:
         assert_valid(key)
+    assert max(len(k) for k in keys) <= MAX_LEN_AFTER_200_INSERTS
 
 
 @settings(max_examples=50)

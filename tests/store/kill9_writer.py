@@ -1,12 +1,11 @@
 """Writer process for the kill -9 durability test (R24); not a test module itself.
 
-Usage: ``python kill9_writer.py DATA_DIR`` with the passphrase on stdin. It unlocks the store
-the way the app does, prints ``ready``, then saves drafts forever, printing each draft's id
-only after its COMMIT has returned (that line is the "Saved" the user would see). The parent
-kills it with SIGKILL at a random moment and checks that every printed id survived.
-
-`save_one` is the unit of work under test: swap its body for the real "save entry" when it
-exists, keeping the contract "returns an increasing integer id after commit".
+Usage: ``python kill9_writer.py DATA_DIR ASSESSMENT_ID`` with the passphrase on stdin. It
+unlocks the store the way the app does, prints ``ready``, then saves entries forever through
+the app's own unit of work (`mapping.save_entry`: the entry and its outbox row in one
+transaction), printing each entry's number only after the save returned — that line is the
+"Saved" the user would see. The parent kills it with SIGKILL at a random moment and checks
+that every printed save survived, with its outbox row.
 """
 
 from __future__ import annotations
@@ -14,35 +13,35 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlmodel import select
 
-from sofs_tui.store.engine import open_engine, write_engine
-from sofs_tui.store.keys import unlock_keyfile
+from sofs_tui.domain.enums import Section
+from sofs_tui.store.mapping import save_entry
+from sofs_tui.store.store import Store, unlock
+from sofs_tui.store.tables import Entry
 
 DRAFT_TEXT = ("Mum says the visit went well; school reports Jay was calm today. " * 32)[:2048]
-SCHEMA = "CREATE TABLE IF NOT EXISTS draft (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
 
 
-def save_one(engine: Engine, sequence: int) -> int:
-    """One save: a single BEGIN IMMEDIATE transaction; returns the new row id after COMMIT."""
-    with write_engine(engine).begin() as connection:
-        row_id = connection.execute(
-            text("INSERT INTO draft (body) VALUES (:body) RETURNING id"),
-            {"body": f"{sequence:08d} {DRAFT_TEXT}"},
-        ).scalar_one()
-    return int(row_id)
+def number_of(entry_text: str) -> int:
+    return int(entry_text[:8])
+
+
+def next_number(store: Store, assessment_id: str) -> int:
+    with store.read() as session:
+        texts = session.exec(select(Entry.text).where(Entry.assessment_id == assessment_id)).all()
+    return max((number_of(t) for t in texts), default=0) + 1
 
 
 def main() -> None:
-    data_dir = Path(sys.argv[1])
-    key = unlock_keyfile(data_dir / "keyfile.json", sys.stdin.readline().rstrip("\n"))
-    engine = open_engine(data_dir / "sofs.db", key)
+    data_dir, assessment_id = Path(sys.argv[1]), sys.argv[2]
+    store = unlock(data_dir, sys.stdin.readline().rstrip("\n"))
+    number = next_number(store, assessment_id)
     print("ready", flush=True)
-    sequence = 0
     while True:
-        sequence += 1
-        row_id = save_one(engine, sequence)
-        print(row_id, flush=True)  # acknowledged: only after the commit returned
+        save_entry(store, assessment_id, section=Section.HARM, text=f"{number:08d} {DRAFT_TEXT}")
+        print(number, flush=True)  # acknowledged: only after the commit returned
+        number += 1
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, text
+from sqlmodel import select
 
+from sofs_tui.store import cases, mapping
 from sofs_tui.store.engine import (
     full_integrity_check,
     integrity_ok,
@@ -21,7 +23,9 @@ from sofs_tui.store.engine import (
     write_engine,
 )
 from sofs_tui.store.errors import StoreFull
-from sofs_tui.store.keys import DataKey, KdfParams, create_keyfile, unlock_keyfile
+from sofs_tui.store.keys import DataKey, KdfParams
+from sofs_tui.store.store import DB_NAME, Actor, enrol, open_with_key
+from sofs_tui.store.tables import Entry, Outbox
 from tests.store import kill9_writer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,23 +38,26 @@ KILL_WINDOW_S = (0.3, 0.8)
 class _Writer:
     """The writer subprocess, with its acknowledged ids collected by a reader thread."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, assessment_id: str) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         self.process = subprocess.Popen(
-            [sys.executable, str(WRITER), str(data_dir)],
+            [sys.executable, str(WRITER), str(data_dir), assessment_id],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
-        assert self.process.stdin is not None
-        self.process.stdin.write(PASSPHRASE + "\n")
-        self.process.stdin.close()
         self.ready = threading.Event()
         self.acknowledged: list[int] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+
+    def start(self) -> None:
+        """Give it the passphrase: until now it has only imported, touching no file."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(PASSPHRASE + "\n")
+        self.process.stdin.close()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -72,39 +79,67 @@ class _Writer:
         return self.process.stderr.read()
 
 
+def _check_after_kill(data_dir: Path, material: bytes, kept: int | None, acked: int) -> int:
+    """Reopen; check integrity, that saves are numbered without gaps, that the last
+    acknowledged one is there, and that every saved entry has its outbox row.
+
+    Then drop all but the newest entry and its outbox row, so the checks stay fast as the
+    iterations pile up (test-only cleanup; the app never hard-deletes). Returns the number
+    of the entry kept.
+    """
+    store = open_with_key(data_dir / DB_NAME, DataKey(material))
+    try:
+        assert store.engine is not None
+        assert integrity_ok(store.engine), "quick_check failed"
+        assert full_integrity_check(store.engine) == []
+        with store.write() as session:
+            entries = session.exec(select(Entry)).all()
+            numbers = sorted(kill9_writer.number_of(e.text) for e in entries)
+            first = 1 if kept is None else kept
+            assert numbers == list(range(first, first + len(numbers))), "gaps in saves"
+            assert numbers[-1] >= acked, f"save {acked} was acknowledged but lost"
+            changed = set(session.exec(select(Outbox.record_id)).all())
+            assert {e.id for e in entries} <= changed, "a saved entry has no outbox row"
+            newest = max(entries, key=lambda e: kill9_writer.number_of(e.text))
+            session.execute(delete(Entry).where(Entry.id != newest.id))  # type: ignore[arg-type]
+            session.execute(
+                delete(Outbox).where(Outbox.entity == "entry", Outbox.record_id != newest.id)  # type: ignore[arg-type]
+            )
+        return numbers[-1]
+    finally:
+        store.lock()
+
+
 @pytest.mark.slow
 def test_no_acknowledged_save_is_lost_when_the_writer_is_killed(tmp_path: Path) -> None:
-    create_keyfile(tmp_path / "keyfile.json", PASSPHRASE, KdfParams.FAST_FOR_TESTS)
-    key = unlock_keyfile(tmp_path / "keyfile.json", PASSPHRASE)
-    engine = open_engine(tmp_path / "sofs.db", key, create=True)
-    with write_engine(engine).begin() as connection:
-        connection.execute(text(kill9_writer.SCHEMA))
-    engine.dispose()
+    store = enrol(tmp_path, PASSPHRASE, Actor("k.writer"), KdfParams.FAST_FOR_TESTS)
+    assert store.key is not None
+    material = bytes.fromhex(store.key.raw_hex())
+    case = cases.create_case(store, reference="R24", family_name="Durable")
+    assessment_id = mapping.create_assessment(store, case.id, title="Mapping").id
+    store.lock()
 
     rng = random.Random(24)
     last_acknowledged = 0
+    kept: int | None = None
     started = time.monotonic()
-    for iteration in range(KILL_ITERATIONS):
-        writer = _Writer(tmp_path)
-        stderr = writer.kill_after(rng.uniform(*KILL_WINDOW_S))
-        assert stderr == "", f"iteration {iteration}: the writer failed on its own:\n{stderr}"
-        if os.name == "posix":
-            assert writer.process.returncode == -9
-        assert writer.acknowledged, f"iteration {iteration}: nothing was saved before the kill"
-        last_acknowledged = max(last_acknowledged, *writer.acknowledged)
-
-        engine = open_engine(tmp_path / "sofs.db", key)
-        try:
-            assert integrity_ok(engine), f"iteration {iteration}: quick_check failed"
-            assert full_integrity_check(engine) == [], f"iteration {iteration}"
-            with engine.connect() as connection:
-                ids = connection.execute(text("SELECT id FROM draft ORDER BY id")).scalars().all()
-        finally:
-            engine.dispose()
-        assert ids == list(range(1, len(ids) + 1)), f"iteration {iteration}: gaps in ids"
-        assert ids[-1] >= last_acknowledged, (
-            f"iteration {iteration}: saved {last_acknowledged} was acknowledged but lost"
-        )
+    next_writer = _Writer(tmp_path, assessment_id)
+    try:
+        for iteration in range(KILL_ITERATIONS):
+            writer = next_writer
+            writer.start()
+            stderr = writer.kill_after(rng.uniform(*KILL_WINDOW_S))
+            if iteration + 1 < KILL_ITERATIONS:
+                next_writer = _Writer(tmp_path, assessment_id)  # imports overlap the checks
+            assert stderr == "", f"iteration {iteration}: the writer failed:\n{stderr}"
+            if os.name == "posix":
+                assert writer.process.returncode == -9
+            assert writer.acknowledged, f"iteration {iteration}: nothing saved before the kill"
+            last_acknowledged = max(last_acknowledged, *writer.acknowledged)
+            kept = _check_after_kill(tmp_path, material, kept, last_acknowledged)
+    finally:
+        next_writer.process.kill()  # only matters when a failure left one waiting
+        next_writer.process.wait(timeout=30)
     elapsed = time.monotonic() - started
     print(f"\nR24: {KILL_ITERATIONS} kills, {last_acknowledged} saves, {elapsed:.1f} s")
 

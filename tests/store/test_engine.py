@@ -360,7 +360,9 @@ def test_sqlalchemy_pysqlcipher_dialect_quotes_a_hostile_passphrase(
 ) -> None:
     db_path = tmp_path / "dialect.db"
     url = URL.create("sqlite+pysqlcipher", password=passphrase, database=str(db_path))
-    default_level = sqlcipher.connect(":memory:").execute("PRAGMA cipher_log_level").fetchone()
+    probe = sqlcipher.connect(":memory:")
+    default_level = probe.execute("PRAGMA cipher_log_level").fetchone()
+    probe.close()
 
     def dialect_engine() -> Engine:
         return create_engine(url, module=sqlcipher, poolclass=NullPool)
@@ -374,7 +376,7 @@ def test_sqlalchemy_pysqlcipher_dialect_quotes_a_hostile_passphrase(
     reader = dialect_engine()
     with reader.connect() as connection:
         assert connection.execute(text("SELECT x FROM t")).scalar_one() == "round trip"
-        level = connection.exec_driver_sql("PRAGMA cipher_log_level").fetchone()
+        level = connection.exec_driver_sql("PRAGMA cipher_log_level").one()
         assert tuple(level) == tuple(default_level)  # the injected PRAGMA did not run
     reader.dispose()
 
@@ -497,6 +499,16 @@ def test_rolled_back_write_leaves_nothing_and_commit_keeps_it(tmp_path: Path) ->
     engine.dispose()
 
 
+def test_driver_never_takes_back_transaction_control(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "sofs.db", DataKey.generate(), create=True)
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="SERIALIZABLE")
+        connection.execute(text("SELECT 1"))
+    with engine.connect() as connection:  # the same pooled connection, reset on check-in
+        assert connection.connection.dbapi_connection.isolation_level is None  # type: ignore[union-attr]
+    engine.dispose()
+
+
 def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     engine = open_engine(tmp_path / "sofs.db", DataKey.generate(), create=True)
     writes = write_engine(engine)
@@ -539,7 +551,7 @@ def test_database_errors_do_not_carry_case_data_in_their_text(tmp_path: Path) ->
 def test_translate_db_error_maps_storage_failures_only(
     error: BaseException, expected: type[StoreError] | None
 ) -> None:
-    wrapped = DBAPIError("INSERT ...", None, error)  # type: ignore[arg-type]
+    wrapped = DBAPIError("INSERT ...", None, error)
     for candidate in (error, wrapped):
         translated = translate_db_error(candidate)
         if expected is None:

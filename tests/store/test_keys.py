@@ -194,7 +194,7 @@ def test_failed_write_keeps_the_old_keyfile_and_reports_disk_full(
     def disk_full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(keys.os, "fsync", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(StoreFull) as caught:
         change_passphrase(keyfile, PASSPHRASE, NEW_PASSPHRASE)
     monkeypatch.undo()

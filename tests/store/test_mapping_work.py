@@ -74,6 +74,11 @@ def test_pairing_is_one_to_one(store: Store) -> None:
         mapping.pair_safety_goal(store, danger, other_goal.id)
     with pytest.raises(mapping.MappingRuleError, match="safety goal"):
         mapping.pair_safety_goal(store, goal, danger)
+    second = mapping.save_entry(
+        store, ids["assessment"], section=Section.DANGER_STATEMENT, text=DANGER + " Again."
+    )
+    with pytest.raises(mapping.MappingRuleError, match="already answers another"):
+        mapping.pair_safety_goal(store, second.id, goal)  # never moves a goal silently
     mapping.pair_safety_goal(store, danger, None)
     mapping.pair_safety_goal(store, danger, other_goal.id)
     paired = {e.id: e.goal_for_id for e in _entries(store, ids["assessment"])}

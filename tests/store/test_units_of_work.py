@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+from typing import Any
+
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from sofs_tui.domain.enums import Agreement, Audience, Section, SyncState
 from sofs_tui.store import cases, changes, mapping
-from sofs_tui.store.errors import StoreError, StoreLocked
+from sofs_tui.store.engine import integrity_ok
+from sofs_tui.store.errors import StoreError, StoreFull, StoreLocked
 from sofs_tui.store.store import Store
 from sofs_tui.store.tables import Entry, Outbox
 from tests.store.helpers import fields_of, new_case, new_family, outbox
@@ -167,3 +173,45 @@ def test_a_locked_store_refuses_reads_and_writes(store: Store) -> None:
         pass
     with pytest.raises(StoreError, match="locked"):
         new_case(store, "C-2")
+
+
+def test_a_saved_sentinel_is_not_in_the_files_on_disk(store: Store, store_path: Path) -> None:
+    """R1 through the real save path, with the WAL still holding the commit."""
+    ids = new_family(store)
+    mapping.save_entry(
+        store, ids["assessment"], section=Section.HARM, text="ZZ-SENTINEL-CHILD-NAME said so"
+    )
+    files = [p for p in store_path.iterdir() if p.name.startswith("sofs.db")]
+    assert {p.name for p in files} >= {"sofs.db", "sofs.db-wal"}
+    for path in files:
+        data = path.read_bytes()
+        for encoding in ("utf-8", "utf-16-le"):
+            assert "ZZ-SENTINEL".encode(encoding) not in data, path.name
+    with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+        sqlite3.connect(store_path / "sofs.db").execute("SELECT * FROM sqlite_master").fetchall()
+
+
+def test_disk_full_during_a_save_keeps_the_earlier_save_and_says_what_to_do(
+    store: Store,
+) -> None:
+    """R25 through the real save path: the failed save leaves no row and no outbox entry."""
+    ids = new_family(store)
+    kept = mapping.save_entry(store, ids["assessment"], section=Section.HARM, text="earlier")
+    assert store.engine is not None
+    with store.engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+
+    def cap(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 1}")
+
+    event.listen(store.engine, "checkout", cap)
+    before = len(outbox(store))
+    with pytest.raises(StoreFull) as failed:
+        mapping.save_entry(store, ids["assessment"], section=Section.HARM, text="x" * 400_000)
+    assert "disk is full" in failed.value.user_message
+    assert "still on screen" in failed.value.user_message
+    event.remove(store.engine, "checkout", cap)
+    with store.read() as session:
+        texts = [e.text for e in session.exec(select(Entry)).all()]
+    assert texts == [kept.text] and len(outbox(store)) == before
+    assert integrity_ok(store.engine)

@@ -13,6 +13,7 @@ from importlib import resources
 
 from sqlalchemy import Connection, Engine
 
+from sofs_tui.store.engine import write_engine
 from sofs_tui.store.errors import StoreError
 
 
@@ -63,7 +64,7 @@ def upgrade(engine: Engine, target: int = HEAD) -> int:
         raise SchemaTooNew(current, HEAD)
     for version, script in MIGRATIONS:
         if current < version <= target:
-            with engine.connect().execution_options(sofs_write=True) as conn, conn.begin():
+            with write_engine(engine).connect() as conn, conn.begin():
                 for statement in _statements(script):
                     conn.exec_driver_sql(statement)
                 conn.exec_driver_sql(f"PRAGMA user_version = {version:d}")

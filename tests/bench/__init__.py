@@ -1,0 +1,1 @@
+"""Foundation benchmarks: `python -m pytest tests/bench -s -q` (never in the default run)."""

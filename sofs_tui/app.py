@@ -1,15 +1,18 @@
-"""SofsApp: wires the screens, global keys and themes. Business rules live elsewhere."""
+"""SofsApp: wires the screens, global keys, the palette and themes. Business rules live in
+`domain`, SQL in `store`; screens run units of work in thread workers."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from sofs_tui.paths import STYLES, AppPaths
 
@@ -38,11 +41,70 @@ class SofsApp(App[None]):
     def on_mount(self) -> None:
         from sofs_tui.screens.case_list import CaseListScreen
 
+        if self.settings.keymap:
+            self.update_keymap(dict(self.settings.keymap))
         self.push_screen(CaseListScreen(self._open_store, self.settings))
+
+    def require_store(self) -> Store:
+        """The unlocked store (opened on first use); raises `StoreLocked` when locked."""
+        from sofs_tui.store.errors import StoreLocked
+
+        if self.store is None:
+            self.store = self._open_store()
+        if self.store.is_locked:
+            raise StoreLocked()
+        return self.store
+
+    def report_incident(self, exc: BaseException) -> str:
+        """Show an unexpected error as an incident id only: no text, names or locals from the
+        case reach the screen (SECURITY R16). Returns the id."""
+        incident = uuid.uuid4().hex[:8].upper()
+        self.notify(
+            f"Something went wrong (incident {incident}). Your saved work is safe. "
+            "Tell IT the incident number.",
+            severity="error",
+            markup=False,
+            timeout=15,
+        )
+        return incident
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette lists every action of the current screen as "group: action", and the
+        app's own commands; the screenshot command is removed (no case data to disk)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+        yield from _screen_commands(screen)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Disabled: a screenshot would write case data to disk unencrypted (SECURITY R15)."""
+        self.notify("Screenshots are turned off to protect case data.", markup=False)
 
     def on_unmount(self) -> None:
         if self.store is not None:
             self.store.lock()
+
+
+def _screen_commands(screen: Screen[object]) -> Iterable[SystemCommand]:
+    group = getattr(screen, "PALETTE_GROUP", "")
+    if not group:
+        return
+    for binding in getattr(screen, "BINDINGS", []):
+        if isinstance(binding, Binding) and binding.id and binding.description:
+            action = binding.action
+
+            async def run(action: str = action) -> None:
+                await screen.run_action(action)
+
+            yield SystemCommand(
+                f"{group}: {binding.description.lower()}",
+                binding.tooltip or binding.description,
+                run,
+            )
+    extra = getattr(screen, "palette_commands", None)
+    if extra is not None:
+        for name, help_text, callback in extra():
+            yield SystemCommand(f"{group}: {name}", help_text, callback)
 
 
 def run_app(store: Store | None, paths: AppPaths, *, demo: bool) -> int:
@@ -74,6 +136,7 @@ def run_app(store: Store | None, paths: AppPaths, *, demo: bool) -> int:
 
 def _demo_opener(demo_dir: Path) -> Callable[[], Store]:
     def open_demo() -> Store:
+        from sofs_tui.cli import DEMO_CASES
         from sofs_tui.store.demo import fill_demo_caseload
         from sofs_tui.store.keys import DataKey
         from sofs_tui.store.store import DB_NAME, Actor, open_with_key
@@ -82,8 +145,6 @@ def _demo_opener(demo_dir: Path) -> Callable[[], Store]:
         store = open_with_key(
             demo_dir / DB_NAME, DataKey.generate(), Actor("demo.manager", "manager"), create=True
         )
-        from sofs_tui.cli import DEMO_CASES
-
         fill_demo_caseload(store, DEMO_CASES)
         return store
 

@@ -28,7 +28,7 @@ from sofs_tui.store.tables import Case, Person, SyncMeta
 from tests.bench import _measure as m
 
 CASES = 10_000
-ROUNDS = 3
+ROUNDS = 5
 PER_BATCH = 500  # cases per write transaction, as fill_demo_caseload does
 REFERENCE_MARK = "BENCHREF-"  # findable in a plaintext file, never in an encrypted one
 

@@ -39,11 +39,31 @@ class SofsApp(App[None]):
         self.store: Store | None = None
 
     def on_mount(self) -> None:
-        from sofs_tui.screens.case_list import CaseListScreen
-
         if self.settings.keymap:
             self.update_keymap(dict(self.settings.keymap))
-        self.push_screen(CaseListScreen(self._open_store, self.settings))
+        self.run_worker(self._open, thread=True, group="store", exit_on_error=False)
+
+    def _open(self) -> None:
+        """Open the store off the event loop, then show the caseload."""
+        try:
+            self.require_store()
+        except Exception as exc:
+            self.call_from_thread(self._open_failed, exc)
+            return
+        self.call_from_thread(self.show_caseload)
+
+    def _open_failed(self, exc: Exception) -> None:
+        from sofs_tui.store.errors import StoreError
+
+        if isinstance(exc, StoreError):
+            self.notify(exc.user_message, severity="error", markup=False, timeout=30)
+        else:
+            self.report_incident(exc)
+
+    def show_caseload(self) -> None:
+        from sofs_tui.screens.case_list import CaseListScreen
+
+        self.push_screen(CaseListScreen())
 
     def require_store(self) -> Store:
         """The unlocked store (opened on first use); raises `StoreLocked` when locked."""

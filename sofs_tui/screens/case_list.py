@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -10,18 +9,16 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.deadlines import describe_time_left
 from sofs_tui.domain.text import clean_text
 from sofs_tui.paths import STYLES
+from sofs_tui.screens.base import StoreScreen
 
 if TYPE_CHECKING:
-    from sofs_tui.config import Settings
     from sofs_tui.store.queries import CasePage, CaseSummary
-    from sofs_tui.store.store import Store
 
 PAGE = 200
 COLUMNS = ("Reference", "Family", "Plans", "Next conference", "Nearest deadline", "Unshared")
@@ -47,20 +44,15 @@ def _row(summary: CaseSummary, now: datetime) -> list[Text]:
     ]
 
 
-class CaseListScreen(Screen[None]):
+class CaseListScreen(StoreScreen):
     """A page of the caseload at a time, filtered as you type."""
 
     CSS_PATH = STYLES / "case_list.tcss"
-    ALLOW_SELECT = False
     AUTO_FOCUS = "#case-table"
+    PALETTE_GROUP = "case"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("/", "focus_filter", "Filter", id="case_list.focus_filter"),
     ]
-
-    def __init__(self, open_store: Callable[[], Store], settings: Settings) -> None:
-        super().__init__()
-        self._open_store = open_store
-        self._settings = settings
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,16 +75,11 @@ class CaseListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def load_page(self, text: str) -> None:
+        from sofs_tui.domain.calendar import default_calendar
         from sofs_tui.store.queries import case_summaries
 
-        app = self.app
-        store = getattr(app, "store", None)
-        if store is None:
-            store = self._open_store()
-            app.call_from_thread(setattr, app, "store", store)
-        from sofs_tui.domain.calendar import default_calendar
-
-        council = self._settings.council
+        store = self.store
+        council = self.sofs.settings.council
         page = case_summaries(
             store,
             rules=council.deadlines,

@@ -1,56 +1,103 @@
-"""SofsApp: wires the screens, global keys, the palette and themes. Business rules live in
-`domain`, SQL in `store`; screens run units of work in thread workers."""
+"""SofsApp: wires the screens, global keys, the palette, themes, locking and crash handling.
+
+Business rules live in `domain`, SQL in `store`; screens run units of work in thread workers.
+Start-up: enrol or unlock inside the app (or open the demo store), then the caseload, then the
+last case. The idle timer and ctrl+l lock the store under an opaque LockScreen (SECURITY R10,
+R11); while it is up, screen changes asked for underneath are held and replayed on unlock.
+"""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import uuid
-from collections.abc import Callable, Iterable
+import importlib
+import importlib.util
+import sys
+import time
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from sofs_tui.guard import IDLE_CHECK_SECONDS, GuardedApp
+from sofs_tui.logging_setup import crash_message, log_event, log_incident
 from sofs_tui.paths import STYLES, AppPaths
+from sofs_tui.screens.help import HelpScreen
+from sofs_tui.themes import DEFAULT_THEME, HIGH_CONTRAST, HIGH_CONTRAST_LIGHT, SOFS_THEMES
 
 if TYPE_CHECKING:
+    from textual.theme import Theme
+
     from sofs_tui.config import Settings
     from sofs_tui.store.store import Store
 
+#: The demo store is enrolled in its temporary folder under this published passphrase, so its
+#: lock screen works like the real one (the demo data is invented; the folder goes at exit).
+DEMO_PASSPHRASE = "sofs demo"  # noqa: S105 (published on the demo lock screen)
 
-class SofsApp(App[None]):
-    """The app a social worker lives in. `open_store` runs in a worker after the first frame,
-    so the heavy database imports never delay the screen."""
+
+class SofsApp(GuardedApp):
+    """The app a social worker lives in. `open_store` (demo, tests) runs in a worker after the
+    first frame; without it the app asks for the passphrase of the store in `store_dir`.
+    `clock` (monotonic seconds) drives the idle lock; tests inject their own."""
 
     TITLE = "sofs"
     SUB_TITLE = "Signs of Safety"
     CSS_PATH = STYLES / "base.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True),
     ]
 
-    def __init__(self, open_store: Callable[[], Store], settings: Settings) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        open_store: Callable[[], Store] | None,
+        settings: Settings,
+        *,
+        paths: AppPaths | None = None,
+        store_dir: Path | None = None,
+        demo: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        idle_check_seconds: float = IDLE_CHECK_SECONDS,
+    ) -> None:
+        super().__init__(clock=clock, idle_check_seconds=idle_check_seconds)
+        if open_store is None and store_dir is None:
+            raise ValueError("SofsApp needs open_store, or the store_dir to unlock")
         self._open_store = open_store
         self.settings = settings
-        self.store: Store | None = None
+        #: Where settings, state and logs live; None in tests (then nothing is saved).
+        self.paths = paths
+        self.demo = demo
+        self._store_dir = store_dir
+        self._contrast_from = DEFAULT_THEME
+        for theme in SOFS_THEMES:
+            self.register_theme(theme)
+
+    # --- start-up -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._apply_theme(self.settings.theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.settings.keymap:
             self.update_keymap(dict(self.settings.keymap))
-        self.run_worker(self._open, thread=True, group="store", exit_on_error=False)
+        self.start_guards()
+        if self._open_store is not None:
+            self.run_worker(self._open, thread=True, group="store", exit_on_error=False)
+        else:
+            self.run_worker(self._first_screen, thread=True, group="unlock", exit_on_error=False)
 
     def _open(self) -> None:
         """Open the store off the event loop, then show the caseload."""
         try:
-            self.require_store()
+            store = self.require_store()
         except Exception as exc:
             self.call_from_thread(self._open_failed, exc)
             return
-        self.call_from_thread(self.show_caseload)
+        self.call_from_worker(self.store_ready, store)
 
     def _open_failed(self, exc: Exception) -> None:
         from sofs_tui.store.errors import StoreError
@@ -59,6 +106,36 @@ class SofsApp(App[None]):
             self.notify(exc.user_message, severity="error", markup=False, timeout=30)
         else:
             self.report_incident(exc)
+
+    def _first_screen(self) -> None:
+        """Enrol on a new device, unlock on an enrolled one (the heavy imports happen here)."""
+        from sofs_tui.store.store import is_enrolled
+
+        assert self._store_dir is not None
+        enrolled = is_enrolled(self._store_dir)
+        self.call_from_worker(self._show_first_screen, enrolled)
+
+    def _show_first_screen(self, enrolled: bool) -> None:
+        if enrolled:
+            from sofs_tui.screens.unlock import UnlockScreen
+
+            self.push_screen(UnlockScreen())
+        else:
+            from sofs_tui.screens.enrol import EnrolScreen
+
+            self.push_screen(EnrolScreen())
+
+    def store_ready(self, store: Store, replacing: Screen[Any] | None = None) -> None:
+        """The store is open: drop the enrol/unlock screen, show the caseload, reopen the
+        last case."""
+        self.store = store
+        self.note_activity()
+        self.refresh_bindings()
+        log_event("store_opened")
+        if replacing is not None and replacing in self.screen_stack:
+            self.pop_screen()
+        self.show_caseload()
+        self._reopen_last_case()
 
     def show_caseload(self) -> None:
         from sofs_tui.screens.case_list import CaseListScreen
@@ -69,43 +146,167 @@ class SofsApp(App[None]):
         """The unlocked store (opened on first use); raises `StoreLocked` when locked."""
         from sofs_tui.store.errors import StoreLocked
 
-        if self.store is None:
+        if self.store is None and self._open_store is not None:
             self.store = self._open_store()
-        if self.store.is_locked:
+        if self.store is None or self.store.is_locked:
             raise StoreLocked()
         return self.store
 
-    def report_incident(self, exc: BaseException) -> str:
-        """Show an unexpected error as an incident id only: no text, names or locals from the
-        case reach the screen (SECURITY R16). Returns the id."""
-        incident = uuid.uuid4().hex[:8].upper()
-        self.notify(
-            f"Something went wrong (incident {incident}). Your saved work is safe. "
-            "Tell IT the incident number.",
-            severity="error",
-            markup=False,
-            timeout=15,
-        )
-        return incident
+    # --- passphrases (called from the enrol/unlock screens' thread workers) ------------------
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    @property
+    def can_unlock(self) -> bool:
+        return self._store_dir is not None
+
+    @property
+    def passphrase_hint(self) -> str:
+        return f"Demo: the passphrase is “{DEMO_PASSPHRASE}”." if self.demo else ""
+
+    def open_with_passphrase(self, passphrase: str) -> Store:
+        """Unwrap the key file and open the store (runs Argon2: call from a thread)."""
+        from sofs_tui.store.errors import StoreLocked
+        from sofs_tui.store.store import unlock
+
+        if self._store_dir is None:
+            raise StoreLocked()
+        return unlock(self._store_dir, passphrase)
+
+    def enrol_store(self, passphrase: str, username: str) -> Store:
+        """Create the key file and the store for `username` (call from a thread)."""
+        from sofs_tui.store.store import Actor, enrol
+
+        assert self._store_dir is not None
+        return enrol(self._store_dir, passphrase, Actor(username, "worker"))
+
+    # --- the last case ------------------------------------------------------------------------
+
+    def remember_case(self, case_id: str) -> None:
+        """Call when a case is opened: sofs reopens it at the next start."""
+        self._save_state(last_case_id=case_id)
+
+    def forget_case(self) -> None:
+        """Call when the worker closes a case on purpose (or it is deleted)."""
+        self._save_state(last_case_id="")
+
+    def _state_file(self) -> Path | None:
+        return None if self.demo or self.paths is None else self.paths.state_file
+
+    def _save_state(self, **values: str) -> None:
+        path = self._state_file()
+        if path is not None:
+            self.run_worker(
+                partial(_save_state, path, values), thread=True, group="state", exit_on_error=False
+            )
+
+    def _reopen_last_case(self) -> None:
+        path = self._state_file()
+        if path is not None:
+            self.run_worker(
+                partial(self._find_last_case, path), thread=True, group="store", exit_on_error=False
+            )
+
+    def _find_last_case(self, path: Path) -> None:
+        from sofs_tui.config import load_state
+        from sofs_tui.store.tables import Case
+
+        case_id = load_state(path).get("last_case_id")
+        if not isinstance(case_id, str) or not case_id:
+            return
+        try:
+            with self.require_store().read() as session:
+                case = session.get(Case, case_id)
+                found = case is not None and not case.deleted
+        except Exception as exc:
+            log_event("last_case_not_reopened", type=type(exc).__name__)
+            return
+        if found:
+            self.call_from_worker(self.open_case, case_id)
+
+    def open_case(self, case_id: str) -> None:
+        """Push the case screen (when that screen exists in this build)."""
+        if importlib.util.find_spec("sofs_tui.screens.case") is None:
+            return
+        case_screen = importlib.import_module("sofs_tui.screens.case").CaseScreen
+        self.push_screen(case_screen(case_id))
+
+    # --- help, palette, themes ----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_high_contrast(self) -> None:
+        if self.theme in (HIGH_CONTRAST, HIGH_CONTRAST_LIGHT):
+            self.theme = self._contrast_from
+        else:
+            self._contrast_from = self.theme
+            self.theme = HIGH_CONTRAST if self.current_theme.dark else HIGH_CONTRAST_LIGHT
+
+    def _apply_theme(self, name: str) -> None:
+        if name in self.available_themes:
+            self.theme = name
+        else:
+            self.notify(
+                f"The theme {name!r} in your settings is not available; using {DEFAULT_THEME}.",
+                markup=False,
+                severity="warning",
+            )
+            self.settings = replace(self.settings, theme=DEFAULT_THEME)  # the file is kept
+            self.theme = DEFAULT_THEME
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name == self.settings.theme:
+            return
+        self.settings = replace(self.settings, theme=theme.name)
+        if self.paths is not None:
+            path = self.paths.settings_file
+            self.run_worker(
+                partial(_save_theme, path, theme.name),
+                thread=True,
+                group="settings",
+                exit_on_error=False,
+            )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette lists every action of the current screen as "group: action", and the
         app's own commands; the screenshot command is removed (no case data to disk)."""
         for command in super().get_system_commands(screen):
             if command.title != "Screenshot":
                 yield command
+        yield SystemCommand("app: lock now", "Hide every case until you unlock", self.action_lock)
+        yield SystemCommand("app: help", "What this screen does, and its keys", self.action_help)
+        contrast = "normal" if self.theme in (HIGH_CONTRAST, HIGH_CONTRAST_LIGHT) else "high"
+        yield SystemCommand(
+            f"view: {contrast} contrast",
+            "Switch the high-contrast theme on or off (saved for next time)",
+            self.action_toggle_high_contrast,
+        )
         yield from _screen_commands(screen)
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """Disabled: a screenshot would write case data to disk unencrypted (SECURITY R15)."""
+        log_event("screenshot_refused")
         self.notify("Screenshots are turned off to protect case data.", markup=False)
 
-    def on_unmount(self) -> None:
-        if self.store is not None:
-            self.store.lock()
+
+def _save_state(path: Path, values: dict[str, str]) -> None:
+    from sofs_tui.config import save_state
+
+    try:
+        save_state(path, **values)
+    except OSError as exc:
+        log_event("state_not_saved", type=type(exc).__name__)
 
 
-def _screen_commands(screen: Screen[object]) -> Iterable[SystemCommand]:
+def _save_theme(path: Path, theme: str) -> None:
+    from sofs_tui.config import save_user_choices
+
+    try:
+        save_user_choices(path, theme=theme)
+    except Exception as exc:  # a damaged settings file: keep running with the new theme
+        log_event("theme_not_saved", type=type(exc).__name__)
+
+
+def _screen_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
     group = getattr(screen, "PALETTE_GROUP", "")
     if not group:
         return
@@ -127,45 +328,80 @@ def _screen_commands(screen: Screen[object]) -> Iterable[SystemCommand]:
             yield SystemCommand(f"{group}: {name}", help_text, callback)
 
 
-def run_app(store: Store | None, paths: AppPaths, *, demo: bool) -> int:
-    """Run the app on `store`, or on a throwaway demo store with an in-memory key."""
-    from sofs_tui.config import load_settings
+def run_app(paths: AppPaths, *, demo: bool) -> int:
+    """Run the app: on the enrolled store in `paths` (enrol or unlock screen first), or on a
+    throwaway demo store. Crashes print an incident id only."""
+    import os
+    import shutil
+    import tempfile
 
+    from sofs_tui.config import load_settings
+    from sofs_tui.logging_setup import configure_logging
+
+    _production_textual(os.environ)
+    configure_logging(paths.log_dir)
     settings = load_settings(paths.settings_file)
     demo_dir: Path | None = None
     if demo:
         demo_dir = Path(tempfile.mkdtemp(prefix="sofs-demo-"))
-        open_store = _demo_opener(demo_dir)
+        app = SofsApp(_demo_opener(demo_dir), settings, paths=paths, store_dir=demo_dir, demo=True)
     else:
-        assert store is not None
-        unlocked = store
-
-        def open_store() -> Store:
-            return unlocked
-
-    app = SofsApp(open_store, settings)
+        app = SofsApp(None, settings, paths=paths, store_dir=paths.data_dir)
     try:
-        app.run()
+        return run_guarded(app)
     finally:
-        if app.store is not None:
-            app.store.lock()
         if demo_dir is not None:
             shutil.rmtree(demo_dir, ignore_errors=True)
+
+
+def run_guarded(app: SofsApp) -> int:
+    """`app.run()` with nothing but an incident id on the terminal if anything escapes."""
+    import threading
+
+    def quiet_thread_crash(args: threading.ExceptHookArgs) -> None:
+        log_incident(args.exc_value or RuntimeError())
+
+    previous_hook = threading.excepthook
+    threading.excepthook = quiet_thread_crash
+    try:
+        app.run()
+    except Exception as exc:
+        print(crash_message(log_incident(exc)), file=sys.stderr)
+        return 1
+    finally:
+        threading.excepthook = previous_hook
+        if app.store is not None:
+            app.store.lock()
+    log_event("exit", code=app.return_code or 0)
     return app.return_code or 0
+
+
+def _production_textual(environ: MutableMapping[str, str]) -> None:
+    """No devtools, debug log, auto-screenshot or scripted keys in a real session: each could
+    copy case data out of the encrypted store (security.md §3.6)."""
+    from textual import constants
+
+    environ.pop("TEXTUAL", None)
+    for name, off in (("LOG_FILE", None), ("SCREENSHOT_DELAY", -1), ("PRESS", "")):
+        setattr(constants, name, off)
 
 
 def _demo_opener(demo_dir: Path) -> Callable[[], Store]:
     def open_demo() -> Store:
         from sofs_tui.cli import DEMO_CASES
         from sofs_tui.store.demo import fill_demo_caseload
-        from sofs_tui.store.keys import DataKey
-        from sofs_tui.store.store import DB_NAME, Actor, open_with_key
+        from sofs_tui.store.keys import KdfParams
+        from sofs_tui.store.store import Actor, enrol
 
-        # The key lives only in memory: the demo store is unreadable once the app exits.
-        store = open_with_key(
-            demo_dir / DB_NAME, DataKey.generate(), Actor("demo.manager", "manager"), create=True
+        # A fresh random key, wrapped under the published demo passphrase in the temporary
+        # folder (removed at exit), so locking and unlocking work as on a real store.
+        store = enrol(
+            demo_dir, DEMO_PASSPHRASE, Actor("demo.manager", "manager"), KdfParams.FAST_FOR_TESTS
         )
         fill_demo_caseload(store, DEMO_CASES)
         return store
 
     return open_demo
+
+
+__all__ = ["DEMO_PASSPHRASE", "SofsApp", "run_app", "run_guarded"]

@@ -54,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-data", help="add an invented caseload to the store")
     demo.add_argument("--cases", type=int, default=DEMO_CASES, help="how many cases (1-10000)")
     demo.add_argument("--seed", type=int, default=7, help="random seed, for the same caseload")
+    # Each area registers its own subcommands; their heavy imports stay inside the commands.
+    from sofs_tui.exports.cli_commands import add_export_commands
+    from sofs_tui.server.cli_commands import add_server_commands
+    from sofs_tui.sync.cli_commands import add_sync_commands
+
+    add_sync_commands(commands)
+    add_export_commands(commands)
+    add_server_commands(commands)
     return parser
 
 
@@ -139,14 +147,47 @@ def _cmd_demo_data(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
 
 def _run_app(args: argparse.Namespace, stdin: TextIO) -> int:
+    """The app. It asks for the passphrase itself (or sets up the store on first run), so
+    nothing is prompted on the terminal; `--demo` needs no passphrase at all."""
     from sofs_tui.app import run_app
+    from sofs_tui.config import SettingsError
 
-    if args.demo:
-        return run_app(None, _paths(args), demo=True)
-    return run_app(_unlock(args, stdin), _paths(args), demo=False)
+    try:
+        return run_app(_paths(args), demo=args.demo)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
 
 
-_COMMANDS = {"init": _cmd_init, "passwd": _cmd_passwd, "demo-data": _cmd_demo_data}
+def _cmd_sync(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from sofs_tui.sync.cli_commands import run_sync_command
+
+    return run_sync_command(args, stdin, out)
+
+
+def _cmd_export(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from sofs_tui.exports.cli_commands import run_export_command
+
+    return run_export_command(args, stdin, out)
+
+
+def _cmd_server(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from sofs_tui.server.cli_commands import run_server_command
+
+    return run_server_command(args, stdin, out)
+
+
+_COMMANDS = {
+    "serve": _cmd_server,
+    "admin": _cmd_server,
+    "init": _cmd_init,
+    "passwd": _cmd_passwd,
+    "demo-data": _cmd_demo_data,
+    "login": _cmd_sync,
+    "sync": _cmd_sync,
+    "export": _cmd_export,
+    "stats": _cmd_export,
+    "import": _cmd_export,
+}
 
 
 def main(

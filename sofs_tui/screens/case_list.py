@@ -1,98 +1,383 @@
-"""The caseload: every case with its next conference and nearest report deadline."""
+"""The caseload: each case with its plans, next conference, nearest deadline, reports and sync.
+
+Rows come from SQL a page (200) at a time; the next page loads when the cursor reaches the last
+row, so 10,000 cases never become 10,000 rows. The filter runs 150 ms after the last keystroke
+in an exclusive worker, and a stale result is never painted. The sync column is filled in by a
+second, slower query after the rows are on screen.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import get_current_worker
 
-from sofs_tui.domain.calendar import COUNCIL_TZ
-from sofs_tui.domain.deadlines import describe_time_left
-from sofs_tui.domain.text import clean_text
+from sofs_tui.domain.deadlines import DeadlineState
+from sofs_tui.domain.enums import SyncState
+from sofs_tui.domain.text import validate_free_text
 from sofs_tui.paths import STYLES
 from sofs_tui.screens.base import StoreScreen
+from sofs_tui.widgets.case_table import CaseTable
+from sofs_tui.widgets.deadline import deadline_text, when
+from sofs_tui.widgets.line_field import GuardedInput
+from sofs_tui.widgets.plain import PlainText, safe_text
 
 if TYPE_CHECKING:
-    from sofs_tui.store.queries import CasePage, CaseSummary
+    from sofs_tui.store.queries import CasePage, CaseSort, CaseSummary, CaseSync
 
 PAGE = 200
-COLUMNS = ("Reference", "Family", "Plans", "Next conference", "Nearest deadline", "Unshared")
+FILTER_DELAY = 0.15  # seconds after the last keystroke
+MOST_ROWS_KEPT_ON_RETURN = 5 * PAGE
+COLUMNS = (
+    ("reference", "Reference"),
+    ("family", "Family"),
+    ("plans", "Plans"),
+    ("next", "Next conference"),
+    ("deadline", "Nearest deadline"),
+    ("reports", "Reports"),
+    ("sync", "Sync"),
+)
+SORTS = ("reference", "family", "next_conference", "nearest_deadline")
+_SORT_OF_COLUMN = {
+    "reference": "reference",
+    "family": "family",
+    "next": "next_conference",
+    "deadline": "nearest_deadline",
+}
+_TARGET_WORDS = {"parents": "parents", "qau": "QAU"}
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(COUNCIL_TZ).strftime("%a %d %b %H:%M") if moment else "-"
-
-
-def _row(summary: CaseSummary, now: datetime) -> list[Text]:
+def deadline_cell(summary: CaseSummary, now: datetime) -> Text:
+    """'✗ overdue by 1d 2h (parents)': the state's symbol and words, then who it is for."""
     nearest = summary.nearest
-    deadline = "-"
-    if nearest is not None:
-        who = "parents" if nearest.target == "parents" else "QAU"
-        deadline = f"{nearest.state.symbol} {who} {describe_time_left(nearest.due, now)}"
+    if nearest is None:
+        return Text("-")
+    return Text.assemble(
+        deadline_text(nearest.state, nearest.due, now, short=True),
+        f" ({_TARGET_WORDS.get(nearest.target, nearest.target)})",
+    )
+
+
+def reports_cell(summary: CaseSummary) -> Text:
+    """Reports still to share with parents, and how many are overdue, in words."""
+    parts = []
+    if summary.reports_overdue:
+        parts.append(
+            Text(f"{DeadlineState.OVERDUE.symbol} {summary.reports_overdue} overdue", "bold red")
+        )
+    if summary.reports_unshared:
+        parts.append(Text(f"{summary.reports_unshared} unshared"))
+    return Text(" · ").join(parts) if parts else Text("-")
+
+
+def sync_cell(sync: CaseSync | None) -> Text:
+    """Where the case stands against the service, in a symbol and words (never colour alone)."""
+    if sync is None:
+        return Text("…")
+    if sync.conflicts:
+        noun = "conflict" if sync.conflicts == 1 else "conflicts"
+        return Text(f"⚠ {sync.conflicts} {noun}", "bold red")
+    if sync.state is SyncState.HELD:
+        return Text(f"‖ held ({sync.unsynced})", "yellow")
+    if sync.unsynced:
+        return Text(f"↑ {sync.unsynced} unsent", "yellow")
+    return Text("✓ synced", "green")
+
+
+def case_row(summary: CaseSummary, now: datetime) -> list[Text]:
     return [
-        Text(clean_text(summary.reference, multiline=False)),
-        Text(clean_text(summary.family_name, multiline=False)),
+        safe_text(summary.reference),
+        safe_text(summary.family_name),
         Text(" ".join(c.value for c in summary.categories) or "-"),
-        Text(_when(summary.next_conference_at)),
-        Text(deadline),
-        Text(str(summary.reports_unshared) if summary.reports_unshared else "-"),
+        Text(when(summary.next_conference_at)),
+        deadline_cell(summary, now),
+        reports_cell(summary),
+        sync_cell(None),
     ]
 
 
 class CaseListScreen(StoreScreen):
-    """A page of the caseload at a time, filtered as you type."""
+    """A page of the caseload at a time, filtered as you type, sorted four ways."""
 
     CSS_PATH = STYLES / "case_list.tcss"
     AUTO_FOCUS = "#case-table"
     PALETTE_GROUP = "case"
+    HELP: ClassVar[str] = (
+        "**Caseload.** Every case you can see, a page at a time.\n\n"
+        "- **/** filter by reference or family name (Enter goes back to the list)\n"
+        "- **Enter** open the case · **n** new case\n"
+        "- **s** change the order: reference, family, next conference, nearest deadline\n"
+        "- **d** deadlines due in the next 14 days\n\n"
+        "Deadlines show a symbol and words: ○ due, ◔ due soon, ✗ overdue. Sync shows ✓ synced, "
+        "↑ unsent changes, ⚠ conflicts to resolve."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("/", "focus_filter", "Filter", id="case_list.focus_filter"),
+        Binding("n", "new_case", "New case", id="case_list.new_case"),
+        Binding("s", "next_sort", "Sort", id="case_list.next_sort"),
+        Binding("d", "deadlines", "Deadlines", id="case_list.deadlines"),
+        Binding("f5", "refresh", "Refresh", id="case_list.refresh", show=False),
+        Binding("escape", "clear_filter", "Clear filter", id="case_list.clear_filter", show=False),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_text = ""
+        self.sort: str = "reference"
+        self.loaded = 0  # rows in the table
+        self.total = 0  # cases matching the filter
+        self._generation = 0  # bumps on every reload; older results are dropped
+        self._more_pending = False
+        self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Filter by reference or family", id="case-filter")
+        yield GuardedInput(placeholder="Filter by reference or family  ( / )", id="case-filter")
+        yield PlainText("", id="case-filter-msg", multiline=False)
         yield Static("Opening the case store…", id="case-status", markup=False)
-        yield DataTable(id="case-table", cursor_type="row", zebra_stripes=True)
+        yield CaseTable(id="case-table")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns(*COLUMNS)
-        self.load_page("")
+        table = self.query_one("#case-table", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
 
-    def action_focus_filter(self) -> None:
-        self.query_one(Input).focus()
+    def on_screen_resume(self) -> None:
+        # First show, and every return from a case: keep the worker where they were.
+        self.reload(keep_cursor=True)
+
+    # --- loading -------------------------------------------------------------------------
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#case-table", DataTable)
+
+    def _sort_enum(self) -> CaseSort:
+        from sofs_tui.store.queries import CaseSort
+
+        return CaseSort(self.sort)
+
+    def reload(self, *, keep_cursor: bool = False) -> None:
+        """Load the first page again (as many rows as were shown, within reason)."""
+        keep = self._cursor_case() if keep_cursor else None
+        limit = min(max(PAGE, self.loaded), MOST_ROWS_KEPT_ON_RETURN) if keep_cursor else PAGE
+        self._generation += 1
+        self._more_pending = False
+        self._load(self._generation, self.filter_text, self.sort, 0, limit, keep)
+
+    def _cursor_case(self) -> str | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(key) if key is not None else None
+
+    @work(thread=True, exclusive=True, group="case_list.page", exit_on_error=False)
+    def _load(
+        self, generation: int, text: str, sort: str, offset: int, limit: int, keep: str | None
+    ) -> None:
+        from sofs_tui.domain.calendar import default_calendar
+        from sofs_tui.store.queries import CaseSort, case_summaries
+
+        worker = get_current_worker()
+        council = self.sofs.settings.council
+        try:
+            store = self.store
+            page = case_summaries(
+                store,
+                rules=council.deadlines,
+                calendar=default_calendar(),
+                text=text,
+                offset=offset,
+                limit=limit,
+                sort=CaseSort(sort),
+                due_soon=timedelta(hours=council.due_soon_hours),
+                with_sync=False,
+            )
+            now = store.now()
+        except Exception as exc:  # shown in words (or as an incident), never swallowed
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._failed, exc, None)
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show, generation, page, offset, now, keep)
+
+    def _show(
+        self, generation: int, page: CasePage, offset: int, now: datetime, keep: str | None
+    ) -> None:
+        if generation != self._generation:
+            return  # a newer filter or sort has been asked for
+        table = self.table
+        if offset == 0:
+            table.clear()
+        added = []
+        for summary in page.rows:
+            if summary.case_id in table.rows:
+                continue  # a case moved between pages while loading: show it once
+            table.add_row(*case_row(summary, now), key=summary.case_id)
+            added.append(summary.case_id)
+        self.loaded = table.row_count
+        self.total = page.total
+        self._more_pending = False
+        self._update_status()
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        if added:
+            self._load_sync(generation, added)
+
+    @work(thread=True, group="case_list.sync", exit_on_error=False)
+    def _load_sync(self, generation: int, case_ids: list[str]) -> None:
+        from sofs_tui.store.queries import case_sync_states
+
+        try:
+            states = case_sync_states(self.store, case_ids)
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc, None)
+            return
+        self.app.call_from_thread(self._show_sync, generation, states)
+
+    def _show_sync(self, generation: int, states: dict[str, CaseSync]) -> None:
+        if generation != self._generation:
+            return
+        table = self.table
+        for case_id, sync in states.items():
+            if case_id in table.rows:
+                table.update_cell(case_id, "sync", sync_cell(sync))
+
+    def _update_status(self) -> None:
+        label = self._sort_enum().label
+        if self.loaded >= self.total:
+            shown = f"{self.total:,} case{'s' if self.total != 1 else ''}"
+        else:
+            shown = f"{self.loaded:,} of {self.total:,} cases"
+        matching = " matching the filter" if self.filter_text.strip() else ""
+        status = f"{shown}{matching} · sorted by {label}"
+        self.query_one("#case-status", Static).update(status)
+
+    def _load_more(self) -> None:
+        if self._more_pending or self.loaded >= self.total:
+            return
+        self._more_pending = True
+        self.query_one("#case-status", Static).update(
+            f"{self.loaded:,} of {self.total:,} cases · loading more…"
+        )
+        self._load(self._generation, self.filter_text, self.sort, self.loaded, PAGE, None)
+
+    @on(CaseTable.NearEnd, "#case-table")
+    def _near_end(self) -> None:
+        self._load_more()
+
+    # --- filtering -----------------------------------------------------------------------
 
     @on(Input.Changed, "#case-filter")
-    def filter_changed(self, event: Input.Changed) -> None:
-        self.load_page(event.value)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        problem = validate_free_text(event.value, max_length=200, multiline=False)
+        self._say_filter_problem(problem)
+        if problem:
+            return  # keep the list as it was; the message says what to fix
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY, self._apply_filter)
 
-    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
-    def load_page(self, text: str) -> None:
-        from sofs_tui.domain.calendar import default_calendar
-        from sofs_tui.store.queries import case_summaries
+    @on(GuardedInput.Refused)
+    def _filter_paste_refused(self, event: GuardedInput.Refused) -> None:
+        if event.field.id == "case-filter":
+            event.stop()
+            self._say_filter_problem(event.problem)
 
-        store = self.store
-        council = self.sofs.settings.council
-        page = case_summaries(
-            store,
-            rules=council.deadlines,
-            calendar=default_calendar(),
-            text=text,
-            limit=PAGE,
-        )
-        self.app.call_from_thread(self._show, page, store.now())
+    def _say_filter_problem(self, problem: str | None) -> None:
+        message = self.query_one("#case-filter-msg", PlainText)
+        message.show(problem or "")
+        message.set_class(bool(problem), "-shown")
 
-    def _show(self, page: CasePage, now: datetime) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        table.add_rows([_row(summary, now) for summary in page.rows])
-        shown = len(page.rows)
-        status = f"{page.total} cases" if shown == page.total else f"{shown} of {page.total} cases"
-        self.query_one("#case-status", Static).update(status)
+    @on(Input.Submitted, "#case-filter")
+    def _filter_submitted(self) -> None:
+        self._apply_filter()
+        self.table.focus()
+
+    def _apply_filter(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        value = self.query_one("#case-filter", Input).value
+        if validate_free_text(value, max_length=200, multiline=False) is not None:
+            return
+        if value != self.filter_text or not self.loaded:
+            self.filter_text = value
+            self.reload()
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#case-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#case-filter", Input)
+        if field.value:
+            field.value = ""
+            self._apply_filter()
+        self.table.focus()
+
+    def action_refresh(self) -> None:
+        self.reload(keep_cursor=True)
+
+    def action_next_sort(self) -> None:
+        self.set_sort(SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)])
+
+    def set_sort(self, sort: str) -> None:
+        if sort in SORTS and sort != self.sort:
+            self.sort = sort
+            self.reload()
+
+    @on(DataTable.HeaderSelected, "#case-table")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        sort = _SORT_OF_COLUMN.get(str(event.column_key.value))
+        if sort is not None:
+            self.set_sort(sort)
+
+    @on(DataTable.RowSelected, "#case-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open_case(str(event.row_key.value))
+
+    def open_case(self, case_id: str) -> None:
+        from sofs_tui.screens.case import CaseScreen
+
+        self.app.push_screen(CaseScreen(case_id))
+
+    def action_new_case(self) -> None:
+        from sofs_tui.screens.case_form import CaseFormScreen
+
+        def created(case_id: str | None) -> None:
+            if case_id:
+                self.notify("Case created.", markup=False)
+                self.open_case(case_id)
+
+        self.app.push_screen(CaseFormScreen(), created)
+
+    def action_deadlines(self) -> None:
+        from sofs_tui.screens.deadlines import DeadlinesScreen
+
+        self.app.push_screen(DeadlinesScreen())
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        from sofs_tui.store.queries import CaseSort
+
+        return [
+            (
+                f"sort by {s.label}",
+                f"List the caseload by {s.label}.",
+                partial(self.set_sort, s.value),
+            )
+            for s in CaseSort
+        ]

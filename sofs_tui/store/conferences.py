@@ -70,6 +70,9 @@ def schedule_conference(
 
 
 def update_conference(store: Store, conference_id: str, **fields: Any) -> Conference:
+    starts_at = fields.get("starts_at")
+    if isinstance(starts_at, datetime) and starts_at.tzinfo is None:
+        raise ConferenceRuleError("Give the conference time with its time zone.")
     with store.write() as session:
         conference = changes.get(session, Conference, conference_id, "conference")
         changes.update(session, store, conference, **fields)
@@ -319,4 +322,62 @@ def record_redaction(store: Store, report_id: str, *, redactions: str, reason: s
     with store.write() as session:
         report = changes.get(session, Report, report_id, "report")
         changes.update(session, store, report, redactions=redactions, redaction_reason=reason)
+        return report
+
+
+def record_families_first(
+    store: Store,
+    conference_id: str,
+    *,
+    preparation_on: date | None,
+    preparation_note: str,
+    private_family_time: bool | None,
+) -> Conference:
+    """The Families First stages: the family preparation meeting (date and a note) and
+    whether the family had private family time (None: not recorded yet)."""
+    if preparation_note.strip() and preparation_on is None:
+        raise ConferenceRuleError("Give the date of the family preparation meeting.")
+    with store.write() as session:
+        conference = changes.get(session, Conference, conference_id, "conference")
+        if conference.model is not ConferenceModel.FAMILIES_FIRST:
+            raise ConferenceRuleError(
+                "Family preparation and private family time belong to Families First "
+                "conferences. Change the conference's model first."
+            )
+        changes.update(
+            session,
+            store,
+            conference,
+            family_preparation_on=preparation_on,
+            family_preparation_note=preparation_note,
+            private_family_time=private_family_time,
+        )
+        return conference
+
+
+def update_report(
+    store: Store,
+    report_id: str,
+    *,
+    title: str,
+    author_name: str,
+    agency: str,
+    completed_at: datetime | None,
+) -> Report:
+    """Correct a report's title, author, agency or completion time."""
+    if not title.strip():
+        raise ConferenceRuleError("Give the report a title.")
+    if completed_at is not None and completed_at.tzinfo is None:
+        raise ConferenceRuleError("Give the completion time with its time zone.")
+    with store.write() as session:
+        report = changes.get(session, Report, report_id, "report")
+        changes.update(
+            session,
+            store,
+            report,
+            title=title,
+            author_name=author_name,
+            agency=agency,
+            completed_at=completed_at,
+        )
         return report

@@ -349,7 +349,9 @@ def _mapping(
                     disputed_by="",
                     position=position,
                     goal_for_id=extra.get("goal_for", {}).get(text),
-                    audience=rng.choice(list(Audience)),
+                    # Mostly decided, so the parent summary can be exported; a few third-party
+                    # passages, and roughly one mapping in four still has one to decide.
+                    audience=Audience.NOT_FOR_FAMILY if rng.random() < 0.12 else Audience.FAMILY,
                     **common,
                 )
             )
@@ -365,6 +367,8 @@ def _mapping(
             f"{rng.choice(_IMPACTS)} if nothing changes."
         )
     danger_ids = entries(Section.DANGER_STATEMENT, dangers)
+    if rng.random() < 0.25:
+        rows.by_table[Entry][-1]["audience"] = Audience.UNDECIDED
     goals = [
         f"{words['adult']} will show everyone that {words['child']} is cared for safely, "
         f"with the safety network checking, every day for the next {rng.choice((3, 6))} months."

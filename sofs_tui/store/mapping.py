@@ -19,6 +19,7 @@ from sofs_tui.domain.enums import (
 from sofs_tui.domain.mapping import PairingError, check_pairing, completeness
 from sofs_tui.domain.positions import position_between, sort_key
 from sofs_tui.domain.scaling import DEFAULT_SCALE_WORDING, ScaleWording, check_score
+from sofs_tui.domain.text import clean_text
 from sofs_tui.store import changes
 from sofs_tui.store.errors import StoreError
 from sofs_tui.store.store import Store
@@ -81,10 +82,15 @@ def save_entry(
     agreement: Agreement | None = None,
     disputed_by: str | None = None,
     audience: Audience | None = None,
+    expected_text: str | None = None,
 ) -> Entry:
     """Add an entry at the end of its section, or save changes to an existing one.
 
-    Returns after the commit: only then may the screen say "Saved".
+    `expected_text` is the text the editor started from. If the stored text has changed since
+    (a sync brought another worker's version), the new words are NOT written over it: they are
+    saved as a new entry just after it, and that entry is returned (its id differs from
+    `entry_id`), so both versions stay for a person to compare. Returns after the commit: only
+    then may the screen say "Saved".
     """
     with store.write() as session:
         _editable(session, assessment_id)
@@ -107,6 +113,14 @@ def save_entry(
         entry = changes.get(session, Entry, entry_id, "entry")
         if entry.assessment_id != assessment_id:
             raise MappingRuleError("That entry belongs to another assessment.")
+        if (
+            expected_text is not None
+            and entry.text != expected_text
+            and entry.text != clean_text(text)
+        ):
+            return _save_beside(
+                session, store, entry, text, source, agreement, disputed_by, audience
+            )
         edits: dict[str, Any] = {"text": text}
         for name, value in (
             ("section", section),
@@ -126,6 +140,34 @@ def save_entry(
                 _unpair_goals_of(session, store, entry.id)
         changes.update(session, store, entry, **edits)
         return entry
+
+
+def _save_beside(
+    session: Session,
+    store: Store,
+    original: Entry,
+    text: str,
+    source: str | None,
+    agreement: Agreement | None,
+    disputed_by: str | None,
+    audience: Audience | None,
+) -> Entry:
+    """Keep both: the worker's words as a new entry right after the one changed elsewhere."""
+    siblings = _section_entries(session, original.assessment_id, original.section)
+    index = next(i for i, e in enumerate(siblings) if e.id == original.id)
+    after = siblings[index + 1].position if index + 1 < len(siblings) else None
+    beside = Entry(
+        id="",
+        assessment_id=original.assessment_id,
+        section=original.section,
+        text=text,
+        source=original.source if source is None else source,
+        agreement=agreement or original.agreement,
+        disputed_by=original.disputed_by if disputed_by is None else disputed_by,
+        audience=audience or original.audience,
+        position=position_between(original.position, after),
+    )
+    return changes.create(session, store, beside)
 
 
 def move_entry(store: Store, entry_id: str, *, offset: int) -> Entry:
@@ -277,6 +319,13 @@ def record_child_voice(
             return voice
         voice = ChildVoice(id="", case_id=case_id, child_id=child_id, **fields)
         return changes.create(session, store, voice)
+
+
+def delete_child_voice(store: Store, voice_id: str) -> None:
+    """Remove one part of the child's words (a tombstone that sync carries)."""
+    with store.write() as session:
+        voice = changes.get(session, ChildVoice, voice_id, "child's words")
+        changes.tombstone(session, store, voice)
 
 
 def sign_off_assessment(store: Store, assessment_id: str) -> Assessment:

@@ -1,7 +1,10 @@
-"""Read models for the screens and commands: case summaries, report deadlines, counts.
+"""Read models for the screens and commands: the caseload, its sync state, counts.
 
-Lists are paged in SQL; deadline states are computed in Python (pure domain rules) only
-for the rows asked for, so a 10,000-case caseload never builds 10,000 summaries at once.
+Lists are paged in SQL with Core selects of just the columns they show (no ORM objects);
+deadline states are computed in Python (pure domain rules) only for the rows asked for, so a
+10,000-case caseload never builds 10,000 summaries at once. Deadlines across cases (each
+report's deadlines, `deadlines_due`, the deadline order) are in `store/deadline_views.py` and
+re-exported here.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, func, literal, or_, select, union_all
+from sqlmodel import Session, col
 
 from sofs_tui.domain.calendar import WorkingCalendar
 from sofs_tui.domain.deadlines import DeadlineState, ReportDeadlineRules
@@ -23,28 +28,53 @@ from sofs_tui.domain.enums import (
     PlanCategory,
     SyncState,
 )
-from sofs_tui.domain.reports import report_timeliness
+from sofs_tui.store.deadline_views import (
+    OPEN_STATES,
+    ConferenceLike,
+    DueItem,
+    DueKind,
+    ReportDeadline,
+    cases_by_nearest_deadline,
+    deadlines_due,
+    report_deadlines,
+)
+from sofs_tui.store.deadline_views import live as _live
 from sofs_tui.store.store import Store
 from sofs_tui.store.tables import (
-    SYNCED_TABLES,
+    Assessment,
+    Attendee,
     Case,
+    ChildOutcome,
+    ChildVoice,
     Conference,
+    Entry,
+    FamilyPlanItem,
     Outbox,
     Person,
     Report,
     ReportShare,
+    Score,
 )
 
-
-@dataclass(frozen=True)
-class ReportDeadline:
-    report_id: str
-    conference_id: str
-    title: str
-    agency: str
-    target: str  # "parents" | "qau"
-    due: datetime
-    state: DeadlineState
+__all__ = [
+    "OPEN_STATES",
+    "CasePage",
+    "CaseSort",
+    "CaseSummary",
+    "CaseSync",
+    "ConferenceLike",
+    "DueItem",
+    "DueKind",
+    "ReportDeadline",
+    "case_filter",
+    "case_summaries",
+    "case_sync_states",
+    "cases_by_nearest_deadline",
+    "cases_by_next_conference",
+    "deadlines_due",
+    "pending_changes",
+    "report_deadlines",
+]
 
 
 @dataclass(frozen=True)
@@ -56,11 +86,21 @@ class CaseSummary:
     categories: tuple[PlanCategory, ...]
     next_conference_at: datetime | None
     next_conference_kind: ConferenceKind | None
-    nearest: ReportDeadline | None  # the earliest deadline still open, or the worst miss
+    nearest: ReportDeadline | None  # the earliest deadline still open (overdue ones first)
     reports_unshared: int
     reports_overdue: int
-    sync_state: SyncState
+    sync_state: SyncState | None  # the worst state of any record on the case; None: not read
     conflicts: int
+    unsynced: int = 0  # records saved here and not yet accepted by the service
+
+
+@dataclass(frozen=True)
+class CaseSync:
+    """How a case's records stand against the service."""
+
+    state: SyncState  # the worst of them: conflict, held, dirty, clean
+    conflicts: int
+    unsynced: int  # saved here, not yet accepted by the service (dirty or held)
 
 
 @dataclass(frozen=True)
@@ -69,75 +109,60 @@ class CasePage:
     rows: tuple[CaseSummary, ...]
 
 
-def _case_filter(text: str) -> object:
-    pattern = f"%{text.strip()}%"
-    return or_(col(Case.reference).ilike(pattern), col(Case.family_name).ilike(pattern))
+class CaseSort(StrEnum):
+    """The orders the caseload can be listed in."""
+
+    REFERENCE = "reference"
+    FAMILY = "family"
+    NEXT_CONFERENCE = "next_conference"
+    NEAREST_DEADLINE = "nearest_deadline"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
 
 
-def report_deadlines(
-    session: Session,
-    conferences: Sequence[Conference],
-    *,
-    rules: ReportDeadlineRules,
-    calendar: WorkingCalendar,
-    now: datetime,
-    due_soon: timedelta,
-) -> list[ReportDeadline]:
-    """Both deadlines of every live report of these conferences."""
-    by_id = {c.id: c for c in conferences}
-    if not by_id:
-        return []
-    reports = session.exec(
-        select(Report).where(col(Report.conference_id).in_(by_id), col(Report.deleted).is_(False))
-    ).all()
-    parents: dict[str, list[str]] = defaultdict(list)
-    case_ids = {c.case_id for c in conferences}
-    for person_id, case_id in session.exec(
-        select(Person.id, Person.case_id).where(
-            col(Person.case_id).in_(case_ids),
-            Person.kind == PersonKind.ADULT,
-            col(Person.parental_responsibility).is_(True),
-            col(Person.deleted).is_(False),
-        )
-    ).all():
-        parents[case_id].append(person_id)
-    shares: dict[str, dict[str, datetime]] = defaultdict(dict)
-    for report_id, parent_id, shared_at in session.exec(
-        select(ReportShare.report_id, ReportShare.parent_id, ReportShare.shared_at).where(
-            col(ReportShare.report_id).in_([r.id for r in reports]),
-            col(ReportShare.deleted).is_(False),
-        )
-    ).all():
-        earlier = shares[report_id].get(parent_id)
-        shares[report_id][parent_id] = shared_at if earlier is None else min(earlier, shared_at)
-    found: list[ReportDeadline] = []
-    for report in reports:
-        conference = by_id[report.conference_id]
-        timeliness = report_timeliness(
-            kind=conference.kind,
-            conference_start=conference.starts_at,
-            rules=rules,
-            calendar=calendar,
-            parent_ids=parents[conference.case_id],
-            shared_at_by_parent=shares[report.id],
-            sent_to_qau_at=report.sent_to_qau_at,
-            qau_exempt_from_sharing=report.qau_reason is not None,
-            now=now,
-            due_soon=due_soon,
-        )
-        for target, due, state in (
-            ("parents", timeliness.parents_due, timeliness.parents_state),
-            ("qau", timeliness.qau_due, timeliness.qau_state),
-        ):
-            found.append(
-                ReportDeadline(
-                    report.id, conference.id, report.title, report.agency, target, due, state
-                )
+_SYNC_RANK = {SyncState.CLEAN: 0, SyncState.DIRTY: 1, SyncState.HELD: 2, SyncState.CONFLICT: 3}
+
+
+def _like_pattern(text: str) -> str:
+    """`%text%` with the worker's own % and _ taken literally."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def case_filter(text: str) -> list[ColumnElement[bool]]:
+    """Live cases whose reference or family name contains `text` (SQLite's LIKE ignores the
+    case of ASCII letters)."""
+    where: list[ColumnElement[bool]] = [col(Case.deleted).is_(False)]
+    if text.strip():
+        pattern = _like_pattern(text)
+        where.append(
+            or_(
+                col(Case.reference).like(pattern, escape="\\"),
+                col(Case.family_name).like(pattern, escape="\\"),
             )
-    return found
+        )
+    return where
 
 
-_OPEN = (DeadlineState.DUE, DeadlineState.DUE_SOON, DeadlineState.OVERDUE)
+def _planned_conferences(session: Session, case_ids: Sequence[str]) -> list[Any]:
+    if not case_ids:
+        return []
+    return list(
+        session.execute(
+            select(
+                col(Conference.id),
+                col(Conference.case_id),
+                col(Conference.kind),
+                col(Conference.starts_at),
+            ).where(
+                col(Conference.case_id).in_(case_ids),
+                col(Conference.status) == ConferenceStatus.PLANNED,
+                _live(Conference),
+            )
+        ).all()
+    )
 
 
 def case_summaries(
@@ -149,44 +174,42 @@ def case_summaries(
     offset: int = 0,
     limit: int = 200,
     due_soon: timedelta = timedelta(hours=24),
+    sort: CaseSort = CaseSort.REFERENCE,
+    with_sync: bool = True,
 ) -> CasePage:
-    """One page of the caseload, in reference order, filtered by reference or family name."""
+    """One page of the caseload, filtered by reference or family name, in `sort` order.
+
+    The sync state reads every record under each case (the slowest part on a big store), so
+    a screen may ask for the page `with_sync=False` (then `sync_state` is None) and fill it in
+    afterwards with `case_sync_states`.
+    """
     now = store.now()
     with store.read() as session:
-        where = [col(Case.deleted).is_(False)]
-        if text.strip():
-            where.append(_case_filter(text))  # type: ignore[arg-type]
-        total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
-        cases = session.exec(
-            select(Case).where(*where).order_by(Case.reference).offset(offset).limit(limit)
-        ).all()
+        where = case_filter(text)
+        total = session.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()
+        columns = (col(Case.id), col(Case.reference), col(Case.family_name), col(Case.lead_worker))
+        if sort in (CaseSort.NEAREST_DEADLINE, CaseSort.NEXT_CONFERENCE):
+            ordered = (
+                cases_by_nearest_deadline(session, where, rules, calendar, wanted=offset + limit)
+                if sort is CaseSort.NEAREST_DEADLINE
+                else cases_by_next_conference(session, where, wanted=offset + limit)
+            )
+            ids = ordered[offset : offset + limit]
+            found = {
+                r.id: r for r in session.execute(select(*columns).where(col(Case.id).in_(ids)))
+            }
+            cases = [found[i] for i in ids if i in found]
+        else:
+            query = _ordered(select(*columns).where(*where), sort)
+            cases = list(session.execute(query.offset(offset).limit(limit)).all())
         ids = [c.id for c in cases]
-        categories: dict[str, list[PlanCategory]] = defaultdict(list)
-        for case_id, category in session.exec(
-            select(Person.case_id, Person.plan_category_latest)
-            .where(
-                col(Person.case_id).in_(ids),
-                Person.kind == PersonKind.CHILD,
-                col(Person.deleted).is_(False),
-                col(Person.plan_category_latest).is_not(None),
-                col(Person.plan_end).is_(None),
-            )
-            .order_by(Person.name)
-        ).all():
-            if category is not None:
-                categories[case_id].append(PlanCategory(category))
-        conferences = session.exec(
-            select(Conference).where(
-                col(Conference.case_id).in_(ids),
-                Conference.status == ConferenceStatus.PLANNED,
-                col(Conference.deleted).is_(False),
-            )
-        ).all()
+        categories = _plan_categories(session, ids)
+        conferences = _planned_conferences(session, ids)
         deadlines = report_deadlines(
             session, conferences, rules=rules, calendar=calendar, now=now, due_soon=due_soon
         )
-        conflicts = _conflicts_by_case(session, ids)
-    next_conf: dict[str, Conference] = {}
+        sync = _sync_by_case(session, ids) if with_sync else {}
+    next_conf: dict[str, Any] = {}
     for conference in sorted(conferences, key=lambda c: c.starts_at):
         next_conf.setdefault(conference.case_id, conference)
     case_of = {c.id: c.case_id for c in conferences}
@@ -196,8 +219,9 @@ def case_summaries(
     rows = []
     for case in cases:
         mine = per_case[case.id]
-        open_ones = sorted((d for d in mine if d.state in _OPEN), key=lambda d: d.due)
+        open_ones = sorted((d for d in mine if d.state in OPEN_STATES), key=lambda d: d.due)
         upcoming = next_conf.get(case.id)
+        state = sync.get(case.id, _ALL_CLEAN) if with_sync else None
         rows.append(
             CaseSummary(
                 case_id=case.id,
@@ -209,40 +233,136 @@ def case_summaries(
                 next_conference_kind=upcoming.kind if upcoming else None,
                 nearest=open_ones[0] if open_ones else None,
                 reports_unshared=len(
-                    {d.report_id for d in mine if d.target == "parents" and d.state in _OPEN}
+                    {d.report_id for d in mine if d.target == "parents" and d.state in OPEN_STATES}
                 ),
                 reports_overdue=len(
                     {d.report_id for d in mine if d.state is DeadlineState.OVERDUE}
                 ),
-                sync_state=case.sync_state,
-                conflicts=conflicts.get(case.id, 0),
+                sync_state=state.state if state else None,
+                conflicts=state.conflicts if state else 0,
+                unsynced=state.unsynced if state else 0,
             )
         )
     return CasePage(total=total, rows=tuple(rows))
 
 
-def _conflicts_by_case(session: Session, case_ids: list[str]) -> dict[str, int]:
-    """Records in conflict per case (cases and their direct children; enough for the list)."""
-    counts: dict[str, int] = defaultdict(int)
-    for table in SYNCED_TABLES:
-        if table is Case:
-            column = Case.id
-        elif "case_id" in table.model_fields:
-            column = table.case_id  # type: ignore[attr-defined]
-        else:
-            continue
-        for case_id, n in session.exec(
-            select(column, func.count())
-            .where(col(column).in_(case_ids), table.sync_state == SyncState.CONFLICT)
-            .group_by(column)
-        ).all():
-            counts[case_id] += n
-    return dict(counts)
+def _ordered(query: Any, sort: CaseSort) -> Any:
+    if sort is CaseSort.FAMILY:
+        return query.order_by(col(Case.family_name).collate("NOCASE"), col(Case.reference))
+    return query.order_by(col(Case.reference))
+
+
+def cases_by_next_conference(
+    session: Session, where: Sequence[ColumnElement[bool]], *, wanted: int | None = None
+) -> list[str]:
+    """Ids of the matching cases, soonest planned conference first (ties by reference), then
+    the cases with nothing planned, by reference; with `wanted`, stops once it has that many.
+
+    One pass over the planned conferences in start order: a lookup per case would read the
+    conference table in random order, which is several times slower on an encrypted store.
+    """
+    first_seen: dict[str, None] = {}
+    for (case_id,) in session.execute(
+        select(col(Conference.case_id))
+        .join(Case, col(Case.id) == col(Conference.case_id))
+        .where(*where, col(Conference.status) == ConferenceStatus.PLANNED, _live(Conference))
+        .order_by(col(Conference.starts_at), col(Case.reference))
+    ):
+        first_seen.setdefault(case_id)
+        if wanted is not None and len(first_seen) >= wanted:
+            return list(first_seen)
+    rest = session.execute(
+        select(col(Case.id)).where(*where).order_by(col(Case.reference))
+    ).scalars()
+    return [*first_seen, *(case_id for case_id in rest if case_id not in first_seen)]
+
+
+def _plan_categories(session: Session, ids: Sequence[str]) -> dict[str, list[PlanCategory]]:
+    categories: dict[str, list[PlanCategory]] = defaultdict(list)
+    if not ids:
+        return categories
+    for case_id, category in session.execute(
+        select(col(Person.case_id), col(Person.plan_category_latest))
+        .where(
+            col(Person.case_id).in_(ids),
+            col(Person.kind) == PersonKind.CHILD,
+            _live(Person),
+            col(Person.plan_category_latest).is_not(None),
+            col(Person.plan_end).is_(None),
+        )
+        .order_by(col(Person.name))
+    ).all():
+        if PlanCategory(category) not in categories[case_id]:
+            categories[case_id].append(PlanCategory(category))  # each category once per case
+    return categories
+
+
+def case_sync_states(store: Store, case_ids: Sequence[str]) -> dict[str, CaseSync]:
+    """How each case's records stand against the service (every id gets an answer)."""
+    with store.read() as session:
+        found = _sync_by_case(session, case_ids)
+    return {case_id: found.get(case_id, _ALL_CLEAN) for case_id in case_ids}
+
+
+_ALL_CLEAN = CaseSync(SyncState.CLEAN, 0, 0)
+
+
+def _sync_by_case(session: Session, case_ids: Sequence[str]) -> dict[str, CaseSync]:
+    """Records not in step with the service, over each case and everything under it (people,
+    mappings and their entries, conferences and their reports…), in one query."""
+    if not case_ids:
+        return {}
+    ids = list(case_ids)
+    not_clean = SyncState.CLEAN.value
+
+    def direct(table: Any, key: Any) -> Any:
+        return select(key.label("case_id"), table.sync_state.label("state")).where(
+            key.in_(ids), table.sync_state != not_clean
+        )
+
+    def via(table: Any, parent: Any, link: Any) -> Any:
+        return (
+            select(parent.case_id.label("case_id"), table.sync_state.label("state"))
+            .join(parent, parent.id == link)
+            .where(parent.case_id.in_(ids), table.sync_state != not_clean)
+        )
+
+    parts = [
+        direct(Case, col(Case.id)),
+        *(direct(t, t.case_id) for t in (Person, Assessment, ChildVoice, Conference)),
+        via(Entry, Assessment, col(Entry.assessment_id)),
+        via(Score, Assessment, col(Score.assessment_id)),
+        via(Attendee, Conference, col(Attendee.conference_id)),
+        via(FamilyPlanItem, Conference, col(FamilyPlanItem.conference_id)),
+        via(ChildOutcome, Conference, col(ChildOutcome.conference_id)),
+        via(Report, Conference, col(Report.conference_id)),
+        select(col(Conference.case_id).label("case_id"), col(ReportShare.sync_state).label("state"))
+        .join(Report, col(Report.id) == col(ReportShare.report_id))
+        .join(Conference, col(Conference.id) == col(Report.conference_id))
+        .where(col(Conference.case_id).in_(ids), col(ReportShare.sync_state) != not_clean),
+    ]
+    every = union_all(*parts).subquery()
+    counts: dict[str, dict[SyncState, int]] = defaultdict(dict)
+    for case_id, state, n in session.execute(
+        select(every.c.case_id, every.c.state, func.count(literal(1))).group_by(
+            every.c.case_id, every.c.state
+        )
+    ):
+        counts[case_id][SyncState(state)] = n
+    return {
+        case_id: CaseSync(
+            state=max(states, key=_SYNC_RANK.__getitem__),
+            conflicts=states.get(SyncState.CONFLICT, 0),
+            unsynced=states.get(SyncState.DIRTY, 0) + states.get(SyncState.HELD, 0),
+        )
+        for case_id, states in counts.items()
+    }
 
 
 def pending_changes(store: Store) -> int:
     """Saved changes not yet accepted by the service."""
     with store.read() as session:
-        return session.exec(
+        pending: int = session.execute(
             select(func.count()).select_from(Outbox).where(col(Outbox.state) != "done")
-        ).one()
+        ).scalar_one()
+        return pending

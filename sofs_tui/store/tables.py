@@ -260,6 +260,8 @@ class Outbox(SQLModel, table=True):
     attempts: int = Field(default=0)
     last_error: str = _text()
     result: str = _text()
+    resolves: str = _text("[]")  # JSON list of the conflict ids this change resolves
+    done_at: datetime | None = _when(nullable=True)  # the service stored it (the sent log)
 
 
 class SyncMeta(SQLModel, table=True):
@@ -276,6 +278,11 @@ class SyncMeta(SQLModel, table=True):
     last_success_at: datetime | None = _when(nullable=True)
     username: str = Field(default="", max_length=120)
     role: str = Field(default="worker", max_length=16)
+    server_username: str = Field(default="", max_length=120)
+    ca_file: str = _text()
+    registered_url: str = Field(default="", max_length=400)
+    sync_lock_owner: str = Field(default="", max_length=64)
+    sync_lock_until: datetime | None = _when(nullable=True)
 
 
 SYNCED_TABLES: tuple[type[Synced], ...] = (
@@ -294,3 +301,100 @@ SYNCED_TABLES: tuple[type[Synced], ...] = (
 )
 ENTITY_TABLES: dict[str, type[Synced]] = {t.ENTITY: t for t in SYNCED_TABLES}
 _ = Column  # re-exported for callers that build ad-hoc columns
+
+
+# --- Sync bookkeeping (schema version 3, migrations/0003_sync.sql) ---------------------------
+# `Outbox` gained `resolves` (conflicts a resolution closes) and `done_at` (when the service
+# stored it; done rows are the sent log, kept 30 days). `SyncMeta` gained the sync lock and
+# where and as whom this device signs in.
+
+
+class Shadow(SQLModel, table=True):
+    """The last version the service confirmed for each record: the "theirs" side of a
+    conflict and the base of a merge. Pull writes here even when the working row has unsent
+    changes; it never writes over those."""
+
+    __tablename__ = "shadow"
+    record_id: str = Field(primary_key=True, max_length=36)
+    entity: str = Field(max_length=40)
+    case_id: str = Field(default="", max_length=36, index=True)
+    rev: int
+    deleted: bool = Field(default=False)
+    data: str = _text("{}")
+
+
+class LocalConflict(SQLModel, table=True):
+    """A conflict the service recorded, mirrored here with both full versions until a person
+    resolves it (never dismissed automatically)."""
+
+    __tablename__ = "sync_conflict"
+    conflict_id: str = Field(primary_key=True, max_length=36)
+    entity: str = Field(max_length=40)
+    record_id: str = Field(max_length=36, index=True)
+    case_id: str = Field(default="", max_length=36)
+    status: str = Field(default="open", max_length=10, index=True)  # open | resolved
+    kind: str = Field(default="hard", max_length=8)  # hard | soft (a merge note, resolved)
+    base_rev: int | None = Field(default=None)
+    current_rev: int | None = Field(default=None)
+    theirs_rev: int | None = Field(default=None)
+    theirs: str = _text("{}")
+    mine: str = _text("{}")
+    mine_is_local: bool = Field(default=False)
+    incoming_change_id: str | None = Field(default=None, max_length=36)
+    incoming_op: str = Field(default="update", max_length=16)
+    author: str = Field(default="", max_length=120)
+    client_time: datetime | None = _when(nullable=True)
+    detected_at: datetime | None = _when(nullable=True)
+    noticed_at: datetime = _when()
+    resolution_change_id: str | None = Field(default=None, max_length=36)
+    resolved_at: datetime | None = _when(nullable=True)
+
+
+class RevokedCase(SQLModel, table=True):
+    """A case that left this worker's scope; its rows go once their changes are stored."""
+
+    __tablename__ = "revoked_case"
+    case_id: str = Field(primary_key=True, max_length=36)
+    revoked_at: datetime = _when()
+
+
+# --- Imported QA Unit logs (schema version 4, migrations/0004_qau_log.sql) -------------------
+# Conferences from the QA Unit's spreadsheets, kept for the statistics only: they belong to no
+# case, hold no names and stay on this device (not synced, so no sync columns or outbox rows).
+
+
+class QauLogImport(SQLModel, table=True):
+    """One imported file: when, by whom, and how many conferences it brought."""
+
+    __tablename__ = "qau_log_import"
+    id: str = Field(primary_key=True, max_length=36)
+    imported_at: datetime = _when()
+    imported_by: str = Field(default="", max_length=120)
+    source_name: str = Field(default="", max_length=200)
+    conferences: int = Field(default=0)
+
+
+class QauLogConference(SQLModel, table=True):
+    """One conference of a QA Unit log; `source_id` is the log's own conference id."""
+
+    __tablename__ = "qau_log_conference"
+    id: str = Field(primary_key=True, max_length=36)
+    import_id: str = _fk("qau_log_import.id")
+    source_id: str = Field(max_length=100, unique=True)
+    starts_at: datetime = Field(default=None, sa_type=UTCDateTime, index=True)
+    start_time_known: bool = Field(default=False)
+    kind: ConferenceKind = _enum(ConferenceKind)
+    gp_invited: GPInvited = _enum(GPInvited)
+    gp_outcome: GPOutcome = _enum(GPOutcome)
+
+
+class QauLogReport(SQLModel, table=True):
+    """A report named in a QA Unit log row: its agency, and when it reached the parents and
+    the QA Unit (None: not recorded, which counts as missing once the deadline has passed)."""
+
+    __tablename__ = "qau_log_report"
+    id: str = Field(primary_key=True, max_length=36)
+    conference_id: str = _fk("qau_log_conference.id")
+    agency: str = Field(default="", max_length=200)
+    shared_at: datetime | None = _when(nullable=True)
+    sent_to_qau_at: datetime | None = _when(nullable=True)

@@ -11,8 +11,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
+from sofs_tui.domain.text import forbidden_characters
 from sofs_tui.sync.entities import ENTITIES, field_problems
 
 PROTOCOL_VERSION = 1
@@ -26,6 +34,42 @@ DEFAULT_PAGE = 500
 
 Id = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[0-9A-Za-z-]+$")]
 Scalar = str | int | float | bool | None
+INT32_MAX = 2**31 - 1  # the service's INTEGER columns on PostgreSQL
+
+
+def _json_integer(value: Any) -> Any:
+    # pydantic's lax int takes true and "2"; JSON Schema's integer does not (R31). 2.0 is fine.
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+def _json_text(value: Any) -> Any:
+    # pydantic's lax datetime takes a number as a Unix time; the schema promises a string.
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an RFC 3339 date-time string")
+    return value
+
+
+def _plain_line(value: str) -> str:
+    # Control characters (NUL above all: PostgreSQL text cannot hold it) never get in (R13).
+    if forbidden_characters(value, multiline=False):
+        raise ValueError("contains control, line-break or direction-changing characters")
+    return value
+
+
+# The same rule as a pattern, so the OpenAPI schema says what is accepted (R31).
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
+
+#: A short single line a client sends (a device label, a username).
+PlainLine = Annotated[str, Field(pattern=_NO_CONTROLS), AfterValidator(_plain_line)]
+
+#: A time a client sends: an RFC 3339 string (never a bare number).
+ClientTime = Annotated[datetime, BeforeValidator(_json_text)]
+
+#: Counters and versions from a client: JSON integers that fit the database's columns.
+Count = Annotated[int, Field(ge=0, le=INT32_MAX), BeforeValidator(_json_integer)]
+Positive = Annotated[int, Field(ge=1, le=INT32_MAX), BeforeValidator(_json_integer)]
 ChangeStatus = Literal["applied", "conflict", "rejected", "held"]
 
 
@@ -56,29 +100,31 @@ class InfoResponse(Strict):
 
 
 class DeviceRegistration(Strict):
-    label: Annotated[str, Field(max_length=120)]
-    app_version: Annotated[str, Field(max_length=40)]
-    schema_version: int
+    label: Annotated[PlainLine, Field(max_length=120)]
+    app_version: Annotated[PlainLine, Field(max_length=40)]
+    schema_version: Count
 
 
 class DeviceResponse(Strict):
     device_id: UUID
     last_device_seq: int
+    server_time: datetime | None = None
 
 
 class Change(Strict):
     """One saved change from a device's outbox (only the fields that changed)."""
 
     change_id: UUID
-    device_seq: Annotated[int, Field(ge=1)]
-    entity: Annotated[str, Field(max_length=40)]
+    device_seq: Positive
+    # The enum is documented in the schema (R31: the OpenAPI says what is accepted).
+    entity: Annotated[str, Field(max_length=40, json_schema_extra={"enum": sorted(ENTITIES)})]
     id: Id
     op: Literal["create", "update", "delete"]
-    base_rev: Annotated[int, Field(ge=1)] | None = None
+    base_rev: Positive | None = None
     base_change_id: UUID | None = None
     fields: dict[Annotated[str, Field(max_length=60)], Scalar] = Field(max_length=60)
     resolves: list[UUID] = Field(default_factory=list, max_length=10)
-    client_time: datetime
+    client_time: ClientTime
     payload_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
     @field_validator("entity")
@@ -92,7 +138,7 @@ class Change(Strict):
 class PushRequest(Strict):
     device_id: UUID
     batch_id: UUID
-    schema_version: int
+    schema_version: Count
     changes: list[Change] = Field(min_length=1, max_length=MAX_BATCH_CHANGES)
 
 
@@ -143,6 +189,8 @@ class ConflictItem(Strict):
     record_id: Id
     case_id: Id
     status: Literal["open", "resolved"]
+    #: "soft": header fields changed on both sides were merged; a note, stored resolved.
+    kind: Literal["hard", "soft"] = "hard"
     base_rev: int | None
     current_rev: int
     theirs: dict[str, Scalar]
@@ -175,8 +223,72 @@ class PullResponse(Strict):
     server_epoch: str
 
 
+class ChangeStatusResponse(Strict):
+    """GET /sync/v1/changes/{change_id}: what the server holds for one of your changes."""
+
+    result: ChangeResult
+    received_at: datetime
+    server_time: datetime
+
+
+class ConflictListResponse(Strict):
+    """GET /sync/v1/conflicts: conflicts in your scope (`seq` is 0 outside the stream)."""
+
+    items: list[ConflictItem]
+    server_time: datetime
+
+
+class HeldChange(Strict):
+    """A change stored but not applied (case out of the author's scope, or waiting)."""
+
+    change_id: UUID
+    entity: str
+    record_id: Id
+    case_id: Id | None
+    op: Literal["create", "update", "delete"]
+    status: ChangeStatus
+    reason: str
+    author: Annotated[str, Field(max_length=120)]
+    device_id: UUID
+    client_time: datetime
+    received_at: datetime
+    fields: dict[str, Scalar]
+
+
+class HeldListResponse(Strict):
+    """GET /sync/v1/held: the manager's queue of stored, unapplied changes in their teams."""
+
+    items: list[HeldChange]
+    server_time: datetime
+
+
+class RevisionItem(Strict):
+    rev: int
+    kind: Literal["create", "update", "delete", "merge", "resolve", "revive"]
+    deleted: bool
+    data: dict[str, Scalar]
+    author: Annotated[str, Field(max_length=120)]
+    device_id: UUID | None
+    change_id: UUID | None
+    client_time: datetime | None
+    received_at: datetime
+
+
+class HistoryResponse(Strict):
+    """GET /sync/v1/records/{entity}/{id}/history: every revision and conflict of a record."""
+
+    entity: str
+    id: Id
+    case_id: Id
+    rev: int
+    deleted: bool
+    revisions: list[RevisionItem]
+    conflicts: list[ConflictItem]
+    server_time: datetime
+
+
 class TokenRequest(Strict):
-    username: Annotated[str, Field(min_length=1, max_length=120)]
+    username: Annotated[PlainLine, Field(min_length=1, max_length=120)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
     device_id: UUID | None = None
 

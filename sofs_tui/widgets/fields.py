@@ -6,10 +6,23 @@ what to do; the field keeps what the worker typed so nothing is lost.
 
 from __future__ import annotations
 
+from textual.events import Paste
+from textual.message import Message
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input
 
-from sofs_tui.domain.text import validate_free_text
+from sofs_tui.domain.text import clean_text, forbidden_characters, validate_free_text
+
+
+def refused_message(found: list[tuple[int, str]]) -> str:
+    """What was left out of a paste, in words (never the text itself)."""
+    names = sorted({name for _, name in found})
+    count = len(found)
+    what = "a hidden control character" if count == 1 else f"{count} hidden control characters"
+    return (
+        f"Left out {what} ({', '.join(names)}) from what you pasted; the rest was kept. "
+        "Check the text reads as you expect."
+    )
 
 
 class FreeText(Validator):
@@ -26,7 +39,15 @@ class FreeText(Validator):
 
 
 class FreeTextInput(Input):
-    """A one-line Input with the FreeText validator always on."""
+    """A one-line Input with the FreeText validator always on, whose pastes are cleaned before
+    they are inserted: an escape sequence never sits in the field, where Textual would write it
+    to the terminal. What was left out is announced with `Refused` (in words, not the text)."""
+
+    class Refused(Message):
+        def __init__(self, field: FreeTextInput, problem: str) -> None:
+            super().__init__()
+            self.field = field
+            self.problem = problem
 
     def __init__(
         self,
@@ -37,6 +58,7 @@ class FreeTextInput(Input):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
+        self._max_length = max_length
         super().__init__(
             value=value,
             placeholder=placeholder,
@@ -48,4 +70,19 @@ class FreeTextInput(Input):
 
     def problem(self) -> str | None:
         """The current validation message, or None when the text may be saved."""
-        return validate_free_text(self.value, max_length=400, multiline=False)
+        return validate_free_text(self.value, max_length=self._max_length, multiline=False)
+
+    def _on_paste(self, event: Paste) -> None:
+        found = forbidden_characters(event.text)
+        if not found:
+            return  # Input's own handler inserts the first line
+        event.prevent_default()
+        event.stop()
+        lines = clean_text(event.text).split("\n")
+        line = clean_text(lines[0], multiline=False) if lines else ""
+        if line:
+            if self.selection.is_empty:
+                self.insert_text_at_cursor(line)
+            else:
+                self.replace(line, *self.selection)
+        self.post_message(self.Refused(self, refused_message(found)))

@@ -177,3 +177,31 @@ def test_child_voice_keeps_words_and_consent(store: Store) -> None:
             store, ids["case"], child_id=ids["child"], tool=ChildVoiceTool.SAFETY_HOUSE,
             part="dreams", text="x", written_by="Kai",
         )  # fmt: skip
+
+
+def test_a_save_over_text_changed_elsewhere_keeps_both_versions(store: Store) -> None:
+    """A sync replaced the text while the editor held the old one: nothing is written over."""
+    ids = new_family(store)
+    entry = mapping.save_entry(store, ids["assessment"], section=Section.HARM, text="original")
+    after = mapping.save_entry(store, ids["assessment"], section=Section.HARM, text="next one")
+    with store.write() as session:  # what a pull does to a clean row
+        row = session.get(Entry, entry.id)
+        assert row is not None
+        row.text, row.sync_state = "the other worker's words", SyncState.CLEAN
+        session.add(row)
+    saved = mapping.save_entry(
+        store, ids["assessment"], entry_id=entry.id, text="my words", expected_text="original"
+    )
+    assert saved.id != entry.id
+    assert _texts(store, ids["assessment"]) == ["the other worker's words", "my words", "next one"]
+    assert after.id in {e.id for e in _entries(store, ids["assessment"])}
+    # Saving again from the new entry is an ordinary edit of it.
+    again = mapping.save_entry(
+        store, ids["assessment"], entry_id=saved.id, text="my words, more", expected_text="my words"
+    )
+    assert again.id == saved.id
+    # Without a change elsewhere, expected_text changes nothing.
+    same = mapping.save_entry(
+        store, ids["assessment"], entry_id=after.id, text="next one!", expected_text="next one"
+    )
+    assert same.id == after.id

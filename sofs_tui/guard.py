@@ -1,0 +1,283 @@
+"""What keeps case data off an unattended, closed, too small or crashed terminal.
+
+`GuardedApp` is SofsApp's base: the idle lock and lock-now (SECURITY R10, R11), closing the
+store on hang-up, the too-small message, and crashes reported as an incident id only (R16).
+
+While the lock screen (or the too-small screen) is up, a screen change asked for underneath
+(a worker finishing, a timer) must not appear above it, so it is held and replayed, in order,
+once nothing blocks any more. The screens under the lock screen are never destroyed: the
+worker comes back to exactly what they left, unsaved text included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import events
+from textual.app import App
+from textual.await_complete import AwaitComplete
+from textual.command import CommandPalette
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.widget import AwaitMount
+
+from sofs_tui.logging_setup import crash_message, log_event, log_incident
+from sofs_tui.screens.help import HelpScreen
+from sofs_tui.screens.lock import LockScreen
+from sofs_tui.screens.too_small import TooSmallScreen, too_small
+
+if TYPE_CHECKING:
+    from sofs_tui.config import Settings
+    from sofs_tui.store.store import Store
+
+IDLE_CHECK_SECONDS = 5.0
+#: Screens that show no case data and may sit above the lock or too-small screen.
+SAFE_ON_TOP = (LockScreen, TooSmallScreen, HelpScreen, CommandPalette)
+_SIGNAL_EXIT_CODES = {"SIGHUP": 129, "SIGTERM": 143}
+
+
+class GuardedApp(App[None]):
+    """An app over one store that locks, holds screen changes while locked, and crashes
+    quietly. Subclasses set `settings` and `store`, and call `start_guards()` on mount."""
+
+    settings: Settings
+
+    def __init__(self, *, clock: Callable[[], float], idle_check_seconds: float) -> None:
+        super().__init__()
+        self.store: Store | None = None
+        self._clock = clock
+        self._idle_check_seconds = idle_check_seconds
+        self._last_activity = clock()
+        self._locked = False
+        self._too_small = False
+        self._held: list[Callable[[], object]] = []
+        #: There is no sync yet; the sync worker must check this before each round.
+        self.sync_paused = False
+        #: Published with True on lock and False on unlock (e.g. to retry an autosave).
+        self.lock_changed_signal: Signal[bool] = Signal(self, "lock-changed")
+        #: The incident id of the crash that stopped the app, if one did.
+        self.crash_incident: str | None = None
+
+    def start_guards(self) -> None:
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+        self.set_interval(self._idle_check_seconds, self.check_idle_lock, name="idle-lock")
+        self._install_signal_handlers()
+        self._update_too_small()
+
+    def call_from_worker(self, callback: Callable[..., object], *args: object) -> None:
+        """From a thread worker: run `callback(*args)` on the event loop. If it raises, that is
+        a bug, and the app stops with an incident id (a worker would swallow it silently and
+        leave the worker looking at a blank screen)."""
+        try:
+            self.call_from_thread(callback, *args)
+        except Exception as exc:
+            self.call_from_thread(self._handle_exception, exc)
+
+    def note_activity(self) -> None:
+        self._last_activity = self._clock()
+
+    # --- locking ------------------------------------------------------------------------------
+
+    @property
+    def is_locked(self) -> bool:
+        return self._locked
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseEvent, events.Paste)):
+            self.note_activity()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> None:
+        """Lock when nothing was typed or clicked for the council's idle minutes."""
+        minutes = self.settings.council.idle_lock_minutes
+        if self._clock() - self._last_activity >= minutes * 60:
+            plural = "" if minutes == 1 else "s"
+            self.lock(f"Locked after {minutes} minute{plural} without use.", cause="idle")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "lock":  # nothing to lock before the store opens, or once locked
+            return self.store is not None and not self.store.is_locked
+        return super().check_action(action, parameters)
+
+    def action_lock(self) -> None:
+        self.lock("Locked.", cause="key")
+
+    def lock(self, reason: str, *, cause: str = "request") -> None:
+        """Cover every screen, close the database and wipe the key; pause sync."""
+        store = self.store
+        if self._locked or store is None or store.is_locked:
+            return
+        self._locked = True
+        self.sync_paused = True
+        pool = store.engine.pool if store.engine is not None else None
+        in_flight = [w for w in self.workers if w.is_running and w._thread_worker]
+        store.lock()
+        log_event("lock", cause=cause)
+        self.clear_notifications()
+        self.push_screen(LockScreen(reason))
+        self.refresh_bindings()
+        self.lock_changed_signal.publish(True)
+        if in_flight and pool is not None:
+            # A unit of work already running finishes (or fails as locked); its connection
+            # then goes back to the old pool, which disposing the engine detached: close it.
+            async def close_after() -> None:
+                for worker in in_flight:
+                    with contextlib.suppress(Exception):
+                        await worker.wait()
+                pool.dispose()
+
+            self.run_worker(close_after(), group="lock", exit_on_error=False)
+
+    def unlocked(self, store: Store) -> None:
+        """The lock screen opened the store again: back to exactly where the worker was."""
+        if self.store is not None:
+            store.clock = self.store.clock
+        self.store = store
+        self._locked = False
+        self.sync_paused = False
+        self.note_activity()
+        log_event("unlock")
+        while isinstance(self.screen, (HelpScreen, CommandPalette)):
+            self.pop_screen()
+        if isinstance(self.screen, LockScreen):
+            self.pop_screen()
+        self.refresh_bindings()
+        self.lock_changed_signal.publish(False)
+        self._tidy_stack()
+
+    # --- holding screen changes while a blocking screen is up ---------------------------------
+
+    def _in_force(self, screen: Screen[Any]) -> bool:
+        return (isinstance(screen, LockScreen) and self._locked) or (
+            isinstance(screen, TooSmallScreen) and self._too_small
+        )
+
+    def _blocked(self) -> bool:
+        return any(self._in_force(screen) for screen in self.screen_stack)
+
+    def _hold(self, change: Callable[[], object]) -> None:
+        self._held.append(change)
+        log_event("screen_change_held")
+
+    def push_screen(
+        self,
+        screen: Screen[Any] | str,
+        callback: Any = None,
+        wait_for_dismiss: bool = False,
+        *,
+        mode: str | None = None,
+    ) -> Any:
+        if mode is None and not isinstance(screen, SAFE_ON_TOP) and self._blocked():
+            self._hold(partial(App.push_screen, self, screen, callback))
+            if wait_for_dismiss:
+                return asyncio.get_running_loop().create_future()
+            return AwaitMount(self.screen, [])
+        if wait_for_dismiss:
+            return super().push_screen(screen, callback, True, mode=mode)
+        return super().push_screen(screen, callback, False, mode=mode)
+
+    def pop_screen(self) -> AwaitComplete:
+        if self._in_force(self.screen):
+            self._hold(partial(App.pop_screen, self))
+            return _done()
+        return super().pop_screen()
+
+    def switch_screen(self, screen: Screen[Any] | str) -> AwaitComplete:
+        if self._in_force(self.screen):
+            self._hold(partial(App.switch_screen, self, screen))
+            return _done()
+        return super().switch_screen(screen)
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        self.call_later(self._tidy_stack)
+
+    def _tidy_stack(self) -> None:
+        """Drop a too-small screen no longer needed, replay held changes once nothing blocks,
+        and check the size again."""
+        while isinstance(self.screen, TooSmallScreen) and not self._too_small:
+            App.pop_screen(self)
+        if self._held and not self._blocked():
+            held, self._held = self._held, []
+            for change in held:
+                change()
+        self._update_too_small()
+
+    # --- small terminals ----------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_too_small(event.size)  # self.size may not have caught up yet
+
+    def _update_too_small(self, size: Size | None = None) -> None:
+        small = too_small(*(size or self.size))
+        if small and not self._too_small and not isinstance(self.screen, LockScreen):
+            self._too_small = True
+            self.push_screen(TooSmallScreen())
+        elif not small and self._too_small:
+            self._too_small = False
+            self.call_later(self._tidy_stack)
+
+    # --- hang-up and crashes ------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        """Terminal closed (SIGHUP) or asked to stop (SIGTERM): close the store, then exit."""
+        if self.is_headless or sys.platform == "win32":
+            return
+        loop = asyncio.get_running_loop()
+        for name, code in _SIGNAL_EXIT_CODES.items():
+            loop.add_signal_handler(getattr(signal, name), self._close_on_signal, name, code)
+
+    def _close_on_signal(self, name: str, code: int) -> None:
+        log_event("signal", name=name)
+        if self.store is not None:
+            self.store.lock()
+        self.exit(return_code=code)
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.lock()
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy and paste work inside sofs, but nothing goes to the system clipboard (OSC 52),
+        where case text would leave the encrypted store (SECURITY R15)."""
+        self._clipboard = text
+        log_event("copy_kept_in_app")
+
+    def report_incident(self, exc: BaseException) -> str:
+        """Show an unexpected error as an incident id only: no text, names or locals from the
+        case reach the screen or the log (SECURITY R16). Returns the id."""
+        incident = log_incident(exc)
+        self.notify(
+            f"Something went wrong (incident {incident}). Your saved work is safe. "
+            "Tell IT the incident number.",
+            severity="error",
+            markup=False,
+            timeout=15,
+        )
+        return incident
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Replaces Textual's crash report (a traceback with locals, verified in 8.2.8) with one
+        line holding an incident id; the log gets the id and the exception type only."""
+        incident = log_incident(error)
+        self._return_code = 1
+        if self.crash_incident is None:
+            self.crash_incident = incident
+            self._exit_renderables.append(Text(crash_message(incident)))
+            self._exception = error  # Pilot re-raises it in tests
+            first_error: asyncio.Event = getattr(self, "_exception_event")  # noqa: B009 (mypy)
+            first_error.set()
+        self._close_messages_no_wait()
+
+
+def _done() -> AwaitComplete:
+    """An already finished change, for one that was held."""
+    done: AwaitComplete = AwaitComplete.nothing()  # type: ignore[no-untyped-call]
+    return done

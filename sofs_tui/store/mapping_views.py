@@ -1,0 +1,252 @@
+"""Read models for the mapping editor: one assessment with its entries, scores, the case's
+children and their words, loaded in one read and handed to the screen as plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import col, select
+
+from sofs_tui.domain.enums import (
+    Agreement,
+    AssessmentStatus,
+    Audience,
+    ChildVoiceTool,
+    PersonKind,
+    Section,
+    SyncState,
+)
+from sofs_tui.domain.mapping import Completeness, completeness
+from sofs_tui.domain.positions import sort_key
+from sofs_tui.store import changes
+from sofs_tui.store.store import Store
+from sofs_tui.store.tables import Assessment, Case, ChildVoice, Entry, Person, Score
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One entry as the editor shows it (also an `EntryLike` for the domain rules)."""
+
+    id: str
+    section: Section
+    text: str
+    source: str
+    agreement: Agreement
+    disputed_by: str
+    audience: Audience
+    position: str
+    goal_for_id: str | None
+    updated_at: datetime | None
+    author: str
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class ScoreView:
+    """One person's score (also a `ScoreRow` for `side_by_side`)."""
+
+    id: str
+    danger_statement_id: str | None
+    scorer_name: str
+    scorer_role: str
+    value: int
+    rationale: str
+    zero_wording: str
+    ten_wording: str
+    scored_on: date | None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class ChildView:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class VoiceView:
+    """The child's own words for one part of a tool."""
+
+    id: str
+    child_id: str
+    tool: ChildVoiceTool
+    part: str
+    text: str
+    written_by: str
+    recorded_on: date | None
+    consent_to_share: bool
+    consent_note: str
+
+
+@dataclass(frozen=True)
+class MappingView:
+    """Everything the mapping editor shows for one assessment."""
+
+    assessment_id: str
+    case_id: str
+    case_reference: str
+    family_name: str
+    title: str
+    status: AssessmentStatus
+    zero_wording: str
+    ten_wording: str
+    signed_off_by: str
+    signed_off_at: datetime | None
+    reopened_by: str
+    reopened_at: datetime | None
+    reopen_reason: str
+    open_conflicts: int
+    entries: tuple[EntryView, ...]  # live entries, in display order
+    scores: tuple[ScoreView, ...]  # live scores
+    children: tuple[ChildView, ...]
+    voices: tuple[VoiceView, ...]
+    people: tuple[str, ...]  # names and roles on the case, to suggest "who says it"
+    can_reopen: bool
+
+    @property
+    def read_only(self) -> bool:
+        return self.status is AssessmentStatus.FINAL
+
+    def in_section(self, section: Section) -> list[EntryView]:
+        return [e for e in self.entries if e.section is section]
+
+    def entry(self, entry_id: str) -> EntryView | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def goal_of(self, danger_id: str) -> EntryView | None:
+        """The safety goal paired with a danger statement, if any."""
+        return next(
+            (
+                e
+                for e in self.entries
+                if e.section is Section.SAFETY_GOAL and e.goal_for_id == danger_id
+            ),
+            None,
+        )
+
+    def unpaired_goals(self) -> list[EntryView]:
+        return [e for e in self.in_section(Section.SAFETY_GOAL) if e.goal_for_id is None]
+
+    def unpaired_dangers(self) -> list[EntryView]:
+        paired = {e.goal_for_id for e in self.in_section(Section.SAFETY_GOAL)}
+        return [e for e in self.in_section(Section.DANGER_STATEMENT) if e.id not in paired]
+
+    def completeness(self) -> Completeness:
+        return completeness(self.entries, self.scores)
+
+    def child_name(self, child_id: str) -> str:
+        return next((c.name for c in self.children if c.id == child_id), "a child")
+
+
+def _entry_view(row: Entry) -> EntryView:
+    return EntryView(
+        id=row.id,
+        section=row.section,
+        text=row.text,
+        source=row.source,
+        agreement=row.agreement,
+        disputed_by=row.disputed_by,
+        audience=row.audience,
+        position=row.position,
+        goal_for_id=row.goal_for_id,
+        updated_at=row.updated_at,
+        author=row.author,
+    )
+
+
+def _score_view(row: Score) -> ScoreView:
+    return ScoreView(
+        id=row.id,
+        danger_statement_id=row.danger_statement_id,
+        scorer_name=row.scorer_name,
+        scorer_role=row.scorer_role,
+        value=row.value,
+        rationale=row.rationale,
+        zero_wording=row.zero_wording,
+        ten_wording=row.ten_wording,
+        scored_on=row.scored_on,
+    )
+
+
+def _voice_view(row: ChildVoice) -> VoiceView:
+    return VoiceView(
+        id=row.id,
+        child_id=row.child_id,
+        tool=row.tool,
+        part=row.part,
+        text=row.text,
+        written_by=row.written_by,
+        recorded_on=row.recorded_on,
+        consent_to_share=row.consent_to_share,
+        consent_note=row.consent_note,
+    )
+
+
+def _part_order(voice: VoiceView) -> tuple[int, int, str]:
+    tools = list(ChildVoiceTool)
+    parts = voice.tool.parts
+    part_index = parts.index(voice.part) if voice.part in parts else len(parts)
+    return (tools.index(voice.tool), part_index, voice.id)
+
+
+def mapping_view(store: Store, assessment_id: str) -> MappingView:
+    """The assessment and everything the editor shows with it, in one read.
+
+    Raises `RecordNotFound` when the assessment (or its case) is gone.
+    """
+    with store.read() as session:
+        assessment = changes.get(session, Assessment, assessment_id, "assessment")
+        case = changes.get(session, Case, assessment.case_id, "case")
+        entry_rows = session.exec(
+            select(Entry).where(Entry.assessment_id == assessment_id, col(Entry.deleted).is_(False))
+        ).all()
+        score_rows = session.exec(
+            select(Score).where(Score.assessment_id == assessment_id, col(Score.deleted).is_(False))
+        ).all()
+        people = session.exec(
+            select(Person)
+            .where(Person.case_id == case.id, col(Person.deleted).is_(False))
+            .order_by(Person.name)
+        ).all()
+        voice_rows = session.exec(
+            select(ChildVoice).where(
+                ChildVoice.case_id == case.id, col(ChildVoice.deleted).is_(False)
+            )
+        ).all()
+    conflicts = sum(
+        1 for row in [assessment, *entry_rows, *score_rows] if row.sync_state is SyncState.CONFLICT
+    )
+    entries = sorted((_entry_view(r) for r in entry_rows), key=lambda e: sort_key(e.position, e.id))
+    scores = sorted(
+        (_score_view(r) for r in score_rows),
+        key=lambda s: (s.danger_statement_id or "", s.scorer_name.casefold(), s.id),
+    )
+    children = tuple(ChildView(p.id, p.name) for p in people if p.kind is PersonKind.CHILD)
+    names: list[str] = []
+    for person in people:
+        for name in (person.name, person.role):
+            if name and name not in names:
+                names.append(name)
+    return MappingView(
+        assessment_id=assessment.id,
+        case_id=case.id,
+        case_reference=case.reference,
+        family_name=case.family_name,
+        title=assessment.title,
+        status=assessment.status,
+        zero_wording=assessment.zero_wording,
+        ten_wording=assessment.ten_wording,
+        signed_off_by=assessment.signed_off_by,
+        signed_off_at=assessment.signed_off_at,
+        reopened_by=assessment.reopened_by,
+        reopened_at=assessment.reopened_at,
+        reopen_reason=assessment.reopen_reason,
+        open_conflicts=conflicts,
+        entries=tuple(entries),
+        scores=tuple(scores),
+        children=children,
+        voices=tuple(sorted((_voice_view(r) for r in voice_rows), key=_part_order)),
+        people=tuple(names),
+        can_reopen=store.actor.is_manager,
+    )

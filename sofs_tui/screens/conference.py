@@ -66,6 +66,7 @@ date and the time left: ○ due, ◔ due soon, ✗ overdue, ✓ done on time, ! 
 - **o** record the outcome for the highlighted child
 - **p** family preparation and private family time, **t** add a family plan task,
   **k** edit the highlighted task, **d** mark it done or open again
+- **x** export the QA Unit pack (HTML, PDF or CSV)
 - **enter** on a row edits it; **f5** refresh; **escape** back
 
 Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`.
@@ -85,6 +86,7 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
         _key("t", "add_plan_task", "Add family plan task"),
         _key("k", "edit_plan_task", "Edit family plan task"),
         _key("d", "toggle_task_done", "Mark task done or open"),
+        _key("x", "export_qau_pack", "Export QAU pack"),
         _tab_binding("1", "overview", "Overview tab"),
         _tab_binding("2", "reports", "Reports tab"),
         _tab_binding("3", "people", "People tab"),
@@ -409,6 +411,11 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
                 self.load()
 
             self.run_store(forms.toggle_done(task), done)
+
+    def action_export_qau_pack(self) -> None:
+        from sofs_tui.screens.export_dialog import qau_pack_dialog
+
+        self.app.push_screen(qau_pack_dialog(self.conference_id, self.sofs.settings.council))
 
     def action_show_tab(self, tab: str) -> None:
         if tab not in TABS:

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 LIST_ACTIONS = frozenset({"show", "add", "edit", "delete", "pair", "move", "sign_off", "reopen"})
 UNPAIR = "unpair"
 COLUMN_PANELS = frozenset(c.value for c in Column)
+OPEN_CONFLICTS = (
+    "This assessment has open sync conflicts (2 versions of an entry). Resolve them in "
+    "Conflicts (f7), sync, then sign off."
+)
 
 
 class MappingScreen(MappingLayout):
@@ -55,6 +59,7 @@ Everything is saved as you type: "Saved" shows once it is safely stored.
 - **p** pair a danger statement with its safety goal
 - **ctrl+s** save now · **Esc** back (saves first)
 - **f** sign off (read-only afterwards) · **r** reopen (managers only; recorded)
+- **x** export the summary for the family (plain text, HTML or PDF)
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show('worries')", "Show worries", show=False, id="mapping.show_worries"),
@@ -85,6 +90,9 @@ Everything is saved as you type: "Saved" shows once it is safely stored.
         Binding("ctrl+s", "save", "Save now", id="mapping.save"),
         Binding("f", "sign_off", "Sign off", id="mapping.sign_off"),
         Binding("r", "reopen", "Reopen", show=False, id="mapping.reopen"),
+        Binding(
+            "x", "export_summary", "Export for family", show=False, id="mapping.export_summary"
+        ),
         Binding("escape", "back", "Back", id="mapping.back"),
     ]
 
@@ -365,6 +373,17 @@ Everything is saved as you type: "Saved" shows once it is safely stored.
             refused="Not paired",
         )
 
+    async def action_export_summary(self) -> None:
+        """Save any open editor, then ask for a format and a folder for the family's summary."""
+        from sofs_tui.screens.export_dialog import parent_summary_dialog
+
+        dialog = parent_summary_dialog(self.assessment_id, self.sofs.settings.council)
+
+        def ask() -> None:
+            self.app.push_screen(dialog)
+
+        await self.leave_editor(ask)
+
     def action_sign_off(self) -> None:
         view = self.view
         if view is None:
@@ -388,8 +407,18 @@ Everything is saved as you type: "Saved" shows once it is safely stored.
         from sofs_tui.store import mapping
 
         assessment_id = self.assessment_id
+
+        def sign_off(store: Store) -> object:
+            from sofs_tui.store import sync_local
+
+            # The store checks the records' sync state; this also counts conflicts whose
+            # resolution has not reached the service yet (SYNC.md "conflicts").
+            if sync_local.assessment_has_open_conflicts(store, assessment_id):
+                raise mapping.MappingRuleError(OPEN_CONFLICTS)
+            return mapping.sign_off_assessment(store, assessment_id)
+
         self.run_and_reload(
-            lambda store: mapping.sign_off_assessment(store, assessment_id),
+            sign_off,
             refused="Not signed off",
             done=lambda: self.notify(
                 "Signed off: the mapping is now read-only.", markup=False, timeout=5

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, false, or_, select
 
 from sofs_tui.server import sync_log
 from sofs_tui.server.db import READ_ONLY
@@ -193,15 +193,16 @@ class _Page:
         rows = rows[: self.limit]
         # A record or conflict named twice in the page is sent once, where it last appears, in
         # its current state; scope events and outcomes are each their own event.
-        last_of = {_same_thing(row): n for n, row in enumerate(rows)}
-        records = self._records(r.record_id for r in rows if r.kind == sync_log.RECORD)
+        things = [_same_thing(row) for row in rows]
+        last_of = {thing: n for n, thing in enumerate(things)}
+        records = self._logged_records(rows)
         conflicts = self._conflicts_by_id(r.conflict_id for r in rows if r.conflict_id)
         gained = self._visible({r.case_id for r in rows if r.kind == GAIN})
         snapshots = self._case_snapshots(gained)
         outcomes = self._outcomes(r.change_id for r in rows if r.kind == OUTCOME)
         consumed = at.seq
         for n, row in enumerate(rows):
-            if last_of[_same_thing(row)] != n:
+            if last_of[things[n]] != n:
                 consumed = row.seq  # the same thing again later in this page: sent there
                 continue
             items, size = self._items_for(row, records, conflicts, gained, snapshots, outcomes)
@@ -276,7 +277,11 @@ class _Page:
                 .limit(self.limit + 1)
             )
             rows = list(self.connection.execute(query))
-            open_ids = self._open_conflict_ids(r.id for r in rows)
+            open_ids = self._open_conflict_ids(
+                CONFLICT.c.case_id.in_(self.visible_cases)
+                & (CONFLICT.c.record_id > at.after)
+                & (CONFLICT.c.record_id <= (rows[-1].id if rows else at.after))
+            )
             for n, row in enumerate(rows):
                 if n == self.limit or not self._room_for(1, len(row.data)):
                     after = rows[n - 1].id if n else at.after
@@ -303,26 +308,39 @@ class _Page:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def _records(self, ids: Iterable[str]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for part in chunks(ids):
-            for row in self.connection.execute(select(RECORD).where(RECORD.c.id.in_(part))):
-                found[row.id] = row
-        self._note_open(self._open_conflict_ids(found))
+    def _logged_records(self, rows: list[Any]) -> dict[str, Any]:
+        """The current state of the records the page's log rows name, and their open
+        conflicts. Both are read through the log itself (the record rows of the page's seq
+        range in the caller's cases: the page's own), not through a list of up to 500 ids
+        the database would have to parse and plan for every page."""
+        if not any(row.kind == sync_log.RECORD for row in rows):
+            return {}
+        log = CHANGE_LOG.c
+        named = select(log.record_id).where(
+            log.kind == sync_log.RECORD,
+            log.case_id.in_(self.visible_cases),
+            log.seq >= rows[0].seq,
+            log.seq <= rows[-1].seq,
+        )
+        found = {
+            row.id: row
+            for row in self.connection.execute(select(RECORD).where(RECORD.c.id.in_(named)))
+        }
+        self._note_open(self._open_conflict_ids(CONFLICT.c.record_id.in_(named)))
         return found
 
     def _note_open(self, found: dict[str, list[str]]) -> None:
         for record_id, conflict_ids in found.items():
             self.open_ids.setdefault(record_id, set()).update(conflict_ids)
 
-    def _open_conflict_ids(self, record_ids: Iterable[str]) -> dict[str, list[str]]:
+    def _open_conflict_ids(self, which: ColumnElement[bool]) -> dict[str, list[str]]:
+        """Record id → its open conflicts' ids (in id order), for the records `which` picks."""
         found: dict[str, list[str]] = {}
-        for part in chunks(record_ids):
-            query = select(CONFLICT.c.record_id, CONFLICT.c.id).where(
-                CONFLICT.c.record_id.in_(part), CONFLICT.c.status == "open"
-            )
-            for record_id, conflict_id in self.connection.execute(query.order_by(CONFLICT.c.id)):
-                found.setdefault(record_id, []).append(conflict_id)
+        query = select(CONFLICT.c.record_id, CONFLICT.c.id).where(
+            which, CONFLICT.c.status == "open"
+        )
+        for record_id, conflict_id in self.connection.execute(query.order_by(CONFLICT.c.id)):
+            found.setdefault(record_id, []).append(conflict_id)
         return found
 
     def _conflicts_by_id(self, ids: Iterable[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ changes until the service has them; a gain brings a snapshot. Text goes through
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,11 +55,18 @@ class PageOutcome:
     record_ids: set[str] = field(default_factory=set)  # every record the page named
 
 
-def apply_page(store: Store, page: PullResponse, *, resync: bool = False) -> PageOutcome:
+def apply_page(
+    store: Store,
+    page: PullResponse,
+    *,
+    resync: bool = False,
+    mid_apply: Callable[[], None] | None = None,
+) -> PageOutcome:
     """Apply one validated page and store its cursor, all or nothing.
 
     `resync` (after 410) takes the service's versions as they are, whatever revision the
     shadows hold: the service may have been restored. Unsent work is still never touched.
+    `mid_apply` runs after the items, before the cursor and the commit (a test failpoint).
     """
     outcome = PageOutcome()
     with store.write() as session:
@@ -80,6 +88,10 @@ def apply_page(store: Store, page: PullResponse, *, resync: bool = False) -> Pag
                 _apply_outcome(session, store, item)
         if grew:
             _materialise_orphans(session, store)
+            _mark_conflicted(session)
+        if mid_apply is not None:
+            session.flush()  # the page's rows written, uncommitted
+            mid_apply()
         meta = session.get(SyncMeta, 1)
         assert meta is not None
         meta.cursor = page.next_cursor
@@ -153,6 +165,16 @@ def _insert(
     )
     assign(row, data)
     session.add(row)
+
+
+def _mark_conflicted(session: Session) -> None:
+    """Rows that arrived after their conflict in the same page (orphans materialised last)
+    are in conflict too: the state the screens and the sign-off rule read."""
+    for mirror in session.exec(select(LocalConflict).where(LocalConflict.status == "open")):
+        row = session.get(table_of(mirror.entity), mirror.record_id)
+        if row is not None and row.sync_state is not SyncState.CONFLICT:
+            row.sync_state = SyncState.CONFLICT
+            session.add(row)
 
 
 def _materialise_orphans(session: Session, store: Store) -> None:

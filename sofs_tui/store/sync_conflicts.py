@@ -30,7 +30,7 @@ from sofs_tui.store.sync_rows import (
     settle,
     table_of,
 )
-from sofs_tui.store.tables import Entry, LocalConflict, Outbox, Score, Shadow, Synced
+from sofs_tui.store.tables import Case, Entry, LocalConflict, Outbox, Score, Shadow, Synced
 from sofs_tui.sync.protocol import ChangeResult, ConflictItem
 
 #: Entities whose "keep both" makes sense: list items whose second copy is just another item.
@@ -219,6 +219,15 @@ def get_conflict(store: Store, conflict_id: str) -> ConflictView:
         if mirror is None:
             raise changes.RecordNotFound("conflict")
         return _view(mirror)
+
+
+def case_references(store: Store, case_ids: list[str]) -> dict[str, str]:
+    """The reference of each case named (for the conflicts screen); unknown ids are left out."""
+    if not case_ids:
+        return {}
+    with store.read() as session:
+        rows = session.exec(select(Case.id, Case.reference).where(col(Case.id).in_(case_ids)))
+        return {case_id: reference for case_id, reference in rows.all()}
 
 
 def assessment_has_open_conflicts(store: Store, assessment_id: str) -> bool:

@@ -25,6 +25,7 @@ from sofs_tui.store.sync_conflicts import (
     ConflictClosed,
     ConflictView,
     assessment_has_open_conflicts,
+    case_references,
     edit_merged,
     get_conflict,
     keep_both,
@@ -48,6 +49,7 @@ __all__ = [
     "apply_page",
     "apply_push_results",
     "assessment_has_open_conflicts",
+    "case_references",
     "edit_merged",
     "flag_changes",
     "forget_registration",
@@ -168,10 +170,13 @@ def acquire_sync_lock(store: Store, owner: str, lease: timedelta) -> bool:
     with store.write() as session:
         meta = _meta(session)
         now = store.now()
+        # A lease ending more than one lease from now was taken before the clock went back:
+        # it has lapsed, or a clock put right would shut sync out for as long as it was
+        # wrong (I9; the e2e test F15 "a clock set back after a crash").
         held_by_other = (
             meta.sync_lock_owner not in ("", owner)
             and meta.sync_lock_until is not None
-            and meta.sync_lock_until > now
+            and now < meta.sync_lock_until <= now + lease
         )
         if held_by_other:
             return False

@@ -40,6 +40,13 @@ from sofs_tui.sync.client import (
 )
 from sofs_tui.sync.credentials import Credentials
 from sofs_tui.sync.entities import field_problems
+from sofs_tui.sync.failpoints import (
+    AFTER_CHECKPOINT,
+    AFTER_INFLIGHT,
+    AFTER_SEND_BEFORE_ACK,
+    PULL_MID_APPLY,
+    failpoint,
+)
 from sofs_tui.sync.protocol import (
     DEFAULT_PAGE,
     MAX_BATCH_BYTES,
@@ -142,6 +149,7 @@ class SyncEngine:
         lock_wait: float = 120.0,
         lock_poll: float = 0.2,
         clock: Callable[[], datetime] | None = None,
+        owner: str | None = None,
     ) -> None:
         self._store = store
         self._client = client
@@ -149,7 +157,9 @@ class SyncEngine:
         self._label = (device_label or f"sofs on {socket.gethostname()}")[:120]
         self.backoff = backoff or Backoff()
         self._lock = asyncio.Lock()
-        self._owner = uuid.uuid4().hex
+        # The app passes one owner for all its engines: a sync cut short by the idle lock
+        # leaves the store's lock row to it, and the engine built after unlock resumes.
+        self._owner = owner or uuid.uuid4().hex
         self._lock_wait = lock_wait
         self._lock_poll = lock_poll
         self._clock = clock or store.now
@@ -240,6 +250,7 @@ class SyncEngine:
             )
             if not batch:
                 return
+            failpoint(AFTER_INFLIGHT)
             changes, invalid = _as_protocol(batch)
             if invalid:
                 await asyncio.to_thread(
@@ -278,6 +289,7 @@ class SyncEngine:
                     never_sent=never_sent,
                 )
                 raise
+            failpoint(AFTER_SEND_BEFORE_ACK)
             self._note_time(response.server_time)
             outcome = await asyncio.to_thread(
                 sync_local.apply_push_results, self._store, ids, response
@@ -311,8 +323,13 @@ class SyncEngine:
                 raise BadResponse(detail=f"page refused: {len(problems)} invalid values")
             self._note_time(page.server_time)
             outcome = await asyncio.to_thread(
-                sync_local.apply_page, self._store, page, resync=resync
+                sync_local.apply_page,
+                self._store,
+                page,
+                resync=resync,
+                mid_apply=_pull_mid_apply,
             )
+            failpoint(AFTER_CHECKPOINT)
             summary.received += outcome.received
             summary.conflicts += outcome.conflicts
             summary.removed += outcome.removed
@@ -410,6 +427,11 @@ class SyncEngine:
             retry_after = error.retry_after if isinstance(error, ServerBusy) else None
             summary.retry_in = self.backoff.failure(retry_after)
         return summary
+
+
+def _pull_mid_apply() -> None:
+    """Inside a page's transaction, before its cursor (a test failpoint; free otherwise)."""
+    failpoint(PULL_MID_APPLY)
 
 
 def _as_protocol(batch: list[sync_local.OutgoingChange]) -> tuple[list[Change], list[str]]:

@@ -116,7 +116,7 @@ class CaseListScreen(StoreScreen):
         "- **/** filter by reference or family name (Enter goes back to the list)\n"
         "- **Enter** open the case · **n** new case\n"
         "- **s** change the order: reference, family, next conference, nearest deadline\n"
-        "- **d** deadlines due in the next 14 days\n\n"
+        "- **d** deadlines due in the next 14 days · **t** team statistics (for managers)\n\n"
         "Deadlines show a symbol and words: ○ due, ◔ due soon, ✗ overdue. Sync shows ✓ synced, "
         "↑ unsent changes, ⚠ conflicts to resolve."
     )
@@ -124,6 +124,7 @@ class CaseListScreen(StoreScreen):
         Binding("/", "focus_filter", "Filter", id="case_list.focus_filter"),
         Binding("n", "new_case", "New case", id="case_list.new_case"),
         Binding("s", "next_sort", "Sort", id="case_list.next_sort"),
+        Binding("t", "team_stats", "Team statistics", id="case_list.team_stats"),
         Binding("d", "deadlines", "Deadlines", id="case_list.deadlines"),
         Binding("f5", "refresh", "Refresh", id="case_list.refresh", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="case_list.clear_filter", show=False),
@@ -317,6 +318,11 @@ class CaseListScreen(StoreScreen):
             self.reload()
 
     # --- actions -------------------------------------------------------------------------
+
+    def action_team_stats(self) -> None:
+        from sofs_tui.screens.team_stats import TeamStatsScreen
+
+        self.app.push_screen(TeamStatsScreen())
 
     def action_focus_filter(self) -> None:
         self.query_one("#case-filter", Input).focus()

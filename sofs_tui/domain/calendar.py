@@ -2,6 +2,11 @@
 
 Report deadlines and conference timescales count working days and hours, so the rules for
 what counts live here, offline (England and Wales bank holidays come from `holidays`).
+
+`holidays` is imported on first use, not with this module: importing it loads the module of
+every country it knows (about 0.15 s), which the app's first frame must not wait for. The app
+calls `warm_bank_holidays()` in a background thread at start-up; a `bank_holidays()` call made
+meanwhile waits for that import to finish (Python's import lock) instead of repeating it.
 """
 
 from __future__ import annotations
@@ -10,19 +15,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 COUNCIL_TZ = ZoneInfo("Europe/London")
 
 _ONE_DAY = timedelta(days=1)
 
 
+def _england_and_wales(year: int | None) -> HolidayBase:
+    import holidays  # deferred: see the module docstring
+
+    return holidays.country_holidays("GB", subdiv="ENG", years=year)
+
+
+def warm_bank_holidays() -> None:
+    """Import `holidays` and its UK calendar now (call it from a background thread)."""
+    _england_and_wales(None)
+
+
 @lru_cache(maxsize=64)
 def bank_holidays(year: int) -> frozenset[date]:
     """England and Wales bank holidays in `year`, substitute ("observed") days included."""
-    calendar = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    calendar = _england_and_wales(year)
     return frozenset(date(d.year, d.month, d.day) for d in calendar)
 
 
@@ -67,13 +85,7 @@ class WorkingCalendar:
 
         `n == 0` returns `d` unchanged, even when `d` is not a working day.
         """
-        step = _ONE_DAY if n > 0 else -_ONE_DAY
-        remaining = abs(n)
-        while remaining:
-            d += step
-            if self.is_working_day(d):
-                remaining -= 1
-        return d
+        return _add_working_days(self, d, n)
 
     def working_days_between(self, start: date, end: date) -> int:
         """How many working days fall after `start`, up to and including `end`.
@@ -119,6 +131,19 @@ class WorkingCalendar:
 
     def _to_utc(self, wall_clock: datetime) -> datetime:
         return wall_clock.replace(tzinfo=self.tz).astimezone(UTC)
+
+
+@lru_cache(maxsize=4096)
+def _add_working_days(calendar: WorkingCalendar, d: date, n: int) -> date:
+    """Remembered: a caseload page asks the same question for hundreds of reports (the
+    answer depends only on the calendar, which is immutable, the day and `n`)."""
+    step = _ONE_DAY if n > 0 else -_ONE_DAY
+    remaining = abs(n)
+    while remaining:
+        d += step
+        if calendar.is_working_day(d):
+            remaining -= 1
+    return d
 
 
 def default_calendar() -> WorkingCalendar:

@@ -3,11 +3,14 @@
 Rows come from SQL a page (200) at a time; the next page loads when the cursor reaches the last
 row, so 10,000 cases never become 10,000 rows. The filter runs 150 ms after the last keystroke
 in an exclusive worker, and a stale result is never painted. The sync column is filled in by a
-second, slower query after the rows are on screen.
+second, slower query once the rows are painted; states already read are shown at once when a
+case comes back into the list (the filter or order changed), and read again after any return
+to the list or refresh (work, or a sync round, may have changed them).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 PAGE = 200
 FILTER_DELAY = 0.15  # seconds after the last keystroke
 MOST_ROWS_KEPT_ON_RETURN = 5 * PAGE
+SYNC_WIDTH = len("⚠ 99 conflicts")
 COLUMNS = (
     ("reference", "Reference"),
     ("family", "Family"),
@@ -93,7 +97,7 @@ def sync_cell(sync: CaseSync | None) -> Text:
     return Text("✓ synced", "green")
 
 
-def case_row(summary: CaseSummary, now: datetime) -> list[Text]:
+def case_row(summary: CaseSummary, now: datetime, sync: CaseSync | None = None) -> list[Text]:
     return [
         safe_text(summary.reference),
         safe_text(summary.family_name),
@@ -101,8 +105,32 @@ def case_row(summary: CaseSummary, now: datetime) -> list[Text]:
         Text(when(summary.next_conference_at)),
         deadline_cell(summary, now),
         reports_cell(summary),
-        sync_cell(None),
+        sync_cell(sync),
     ]
+
+
+def warm_up() -> None:
+    """Do ahead what the first page would wait for: import the store, compile the caseload's
+    queries (SQLAlchemy writes code the first time it meets a statement) and read the bank
+    holidays. Touches neither the store nor the screen, so it runs in a background thread from
+    app start, while the worker types their passphrase. A failure only costs that time later.
+    """
+    from sofs_tui.logging_setup import log_event
+
+    try:
+        from sofs_tui.domain.calendar import warm_bank_holidays
+        from sofs_tui.store import store  # noqa: F401  (importing it is the work)
+        from sofs_tui.store.queries import compile_caseload_queries
+
+        compile_caseload_queries()
+        warm_bank_holidays()
+    except Exception as exc:
+        log_event("warm_up_failed", type=type(exc).__name__)
+
+
+def start_warm_up() -> None:
+    """`warm_up` in a daemon thread (not a worker: quitting never waits for it)."""
+    threading.Thread(target=warm_up, name="sofs-warm-up", daemon=True).start()
 
 
 class CaseListScreen(StoreScreen):
@@ -139,6 +167,10 @@ class CaseListScreen(StoreScreen):
         self._generation = 0  # bumps on every reload; older results are dropped
         self._more_pending = False
         self._filter_timer: Timer | None = None
+        #: Sync states read since the last full reload; `_sync_epoch` bumps when they are
+        #: dropped, so a read that started before is not kept.
+        self._sync_known: dict[str, CaseSync] = {}
+        self._sync_epoch = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -151,7 +183,9 @@ class CaseListScreen(StoreScreen):
     def on_mount(self) -> None:
         table = self.query_one("#case-table", DataTable)
         for key, label in COLUMNS:
-            table.add_column(label, key=key)
+            # The sync cells arrive after the rows (re-measuring a column per cell is slow),
+            # so that column is as wide as its longest words from the start.
+            table.add_column(label, key=key, width=SYNC_WIDTH if key == "sync" else None)
 
     def on_screen_resume(self) -> None:
         # First show, and every return from a case: keep the worker where they were.
@@ -169,7 +203,11 @@ class CaseListScreen(StoreScreen):
         return CaseSort(self.sort)
 
     def reload(self, *, keep_cursor: bool = False) -> None:
-        """Load the first page again (as many rows as were shown, within reason)."""
+        """Load the first page again (as many rows as were shown, within reason). With
+        `keep_cursor` (back on the list, or a refresh) sync states are read afresh too."""
+        if keep_cursor:
+            self._sync_known = {}
+            self._sync_epoch += 1
         keep = self._cursor_case() if keep_cursor else None
         limit = min(max(PAGE, self.loaded), MOST_ROWS_KEPT_ON_RETURN) if keep_cursor else PAGE
         self._generation += 1
@@ -221,35 +259,44 @@ class CaseListScreen(StoreScreen):
         table = self.table
         if offset == 0:
             table.clear()
-        added = []
+        known = self._sync_known
+        unknown = []
+        rows = table.rows
         for summary in page.rows:
-            if summary.case_id in table.rows:
+            case_id = summary.case_id
+            if case_id in rows:
                 continue  # a case moved between pages while loading: show it once
-            table.add_row(*case_row(summary, now), key=summary.case_id)
-            added.append(summary.case_id)
+            table.add_row(*case_row(summary, now, known.get(case_id)), key=case_id)
+            if case_id not in known:
+                unknown.append(case_id)
         self.loaded = table.row_count
         self.total = page.total
         self._more_pending = False
         self._update_status()
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
-        if added:
-            self._load_sync(generation, added)
+        if unknown:
+            # After the paint: the sync query must not hold up the rows the worker waits for.
+            self.call_after_refresh(self._load_sync, generation, self._sync_epoch, unknown)
 
     @work(thread=True, group="case_list.sync", exit_on_error=False)
-    def _load_sync(self, generation: int, case_ids: list[str]) -> None:
+    def _load_sync(self, generation: int, epoch: int, case_ids: list[str]) -> None:
         from sofs_tui.store.queries import case_sync_states
 
+        if generation != self._generation:
+            return  # the list changed again before this read started: the next one asks
         try:
             states = case_sync_states(self.store, case_ids)
         except Exception as exc:
             self.app.call_from_thread(self._failed, exc, None)
             return
-        self.app.call_from_thread(self._show_sync, generation, states)
+        # Kept even if the list moved on meanwhile: the states are still right for now.
+        self.app.call_from_thread(self._show_sync, epoch, states)
 
-    def _show_sync(self, generation: int, states: dict[str, CaseSync]) -> None:
-        if generation != self._generation:
-            return
+    def _show_sync(self, epoch: int, states: dict[str, CaseSync]) -> None:
+        if epoch != self._sync_epoch:
+            return  # read before a refresh: may be out of date
+        self._sync_known.update(states)
         table = self.table
         for case_id, sync in states.items():
             if case_id in table.rows:
@@ -263,7 +310,8 @@ class CaseListScreen(StoreScreen):
             shown = f"{self.loaded:,} of {self.total:,} cases"
         matching = " matching the filter" if self.filter_text.strip() else ""
         status = f"{shown}{matching} · sorted by {label}"
-        self.query_one("#case-status", Static).update(status)
+        # One line tall whatever it says (case_list.tcss): no layout pass needed.
+        self.query_one("#case-status", Static).update(status, layout=False)
 
     def _load_more(self) -> None:
         if self._more_pending or self.loaded >= self.total:

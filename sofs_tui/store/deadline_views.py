@@ -63,6 +63,34 @@ def live(table: Any) -> ColumnElement[bool]:
     return col(table.deleted).is_(False)
 
 
+def report_deadline_queries(
+    conference_ids: Sequence[str], case_ids: Sequence[str]
+) -> tuple[Any, Any, Any]:
+    """What report deadlines are computed from: the live reports of these conferences, the
+    parents (with parental responsibility) in these cases, and the reports' sharing log (found
+    through the conferences: listing every report id again would double the bound values)."""
+    reports = select(
+        col(Report.id),
+        col(Report.conference_id),
+        col(Report.title),
+        col(Report.agency),
+        col(Report.sent_to_qau_at),
+        col(Report.qau_reason),
+    ).where(col(Report.conference_id).in_(conference_ids), live(Report))
+    parents = select(col(Person.id), col(Person.case_id)).where(
+        col(Person.case_id).in_(case_ids),
+        col(Person.kind) == PersonKind.ADULT,
+        col(Person.parental_responsibility).is_(True),
+        live(Person),
+    )
+    shares = (
+        select(col(ReportShare.report_id), col(ReportShare.parent_id), col(ReportShare.shared_at))
+        .join(Report, col(Report.id) == col(ReportShare.report_id))
+        .where(col(Report.conference_id).in_(conference_ids), live(ReportShare))
+    )
+    return reports, parents, shares
+
+
 def report_deadlines(
     session: Session,
     conferences: Sequence[ConferenceLike],
@@ -72,37 +100,22 @@ def report_deadlines(
     now: datetime,
     due_soon: timedelta,
 ) -> list[ReportDeadline]:
-    """Both deadlines of every live report of these conferences."""
+    """Both deadlines of every live report of these conferences (Core selects on the
+    session's connection: no ORM row handling)."""
     by_id = {c.id: c for c in conferences}
     if not by_id:
         return []
-    reports = session.execute(
-        select(
-            col(Report.id),
-            col(Report.conference_id),
-            col(Report.title),
-            col(Report.agency),
-            col(Report.sent_to_qau_at),
-            col(Report.qau_reason),
-        ).where(col(Report.conference_id).in_(by_id), live(Report))
-    ).all()
+    connection = session.connection()
+    of_reports, of_parents, of_shares = report_deadline_queries(
+        list(by_id), list({c.case_id for c in conferences})
+    )
+    reports = connection.execute(of_reports).all()
     parents: dict[str, list[str]] = defaultdict(list)
-    for person_id, case_id in session.execute(
-        select(col(Person.id), col(Person.case_id)).where(
-            col(Person.case_id).in_({c.case_id for c in conferences}),
-            col(Person.kind) == PersonKind.ADULT,
-            col(Person.parental_responsibility).is_(True),
-            live(Person),
-        )
-    ).all():
+    for person_id, case_id in connection.execute(of_parents):
         parents[case_id].append(person_id)
     shares: dict[str, dict[str, datetime]] = defaultdict(dict)
     if reports:
-        for report_id, parent_id, shared_at in session.execute(
-            select(
-                col(ReportShare.report_id), col(ReportShare.parent_id), col(ReportShare.shared_at)
-            ).where(col(ReportShare.report_id).in_([r.id for r in reports]), live(ReportShare))
-        ).all():
+        for report_id, parent_id, shared_at in connection.execute(of_shares):
             earlier = shares[report_id].get(parent_id)
             shares[report_id][parent_id] = shared_at if earlier is None else min(earlier, shared_at)
     found: list[ReportDeadline] = []

@@ -1,0 +1,167 @@
+"""_app_probe.py MODE [DATA_DIR]: one headless run (80×24) of an app, exiting on a chosen paint.
+
+MODE
+  bare      Header + Static + Footer, exits on its first paint (perf-baseline.md §2 `min`).
+  unlock    `sofs --data-dir DATA_DIR` through the real start path (`cli.main` → `run_app` →
+            `run_guarded`), exits on the first paint of the unlock screen: the app's first
+            frame on an enrolled store.
+  caseload  the same start; when the unlock screen is painted, puts the passphrase (from
+            SOFS_BENCH_PASSPHRASE) in its field and submits it, as Enter would, then exits on
+            the first paint of the caseload's first page.
+
+What the probe changes in the app: `App.run(headless=True, size=(80, 24))`, a hook on the
+unlock screen's mount, and (caseload) hooks on `SofsApp.store_ready`, on that caseload
+screen's `_show` and on `queries.case_summaries`, which only record times. They are installed
+once the app reaches them, so nothing is imported earlier than the app imports it.
+
+Prints one JSON line: seconds from the start of this script to each mark, the heavy modules
+already imported at the first frame, this process's peak resident set (Linux VmHWM, MiB) and,
+for `caseload`, its resident set when the page was painted (VmRSS, MiB).
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+HEAVY = ("sqlmodel", "sqlalchemy", "httpx", "keyring", "holidays", "sqlcipher3", "argon2")
+SIZE = (80, 24)
+marks: dict[str, float] = {}
+heavy_at_first_frame: list[str] = []
+
+
+def mark(name: str) -> None:
+    marks.setdefault(name, time.perf_counter() - STARTED)
+
+
+def first_frame() -> None:
+    mark("first_frame")
+    heavy_at_first_frame.extend(name for name in HEAVY if name in sys.modules)
+
+
+def memory_mib(field: str) -> float | None:
+    """From /proc/self/status (Linux): "VmHWM" peak resident set, "VmRSS" resident now."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def run_bare() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Header, Static
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static("Signs of Safety - probe")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.call_after_refresh(self.painted)
+
+        def painted(self) -> None:
+            first_frame()
+            self.exit()
+
+    Bare().run(headless=True, size=SIZE)
+
+
+def run_sofs(data_dir: str, mode: str) -> None:
+    from textual.app import App
+
+    from sofs_tui import cli
+    from sofs_tui.screens.unlock import UnlockScreen
+
+    real_run = App.run
+
+    def headless_run(self: App[Any], *args: Any, **kwargs: Any) -> Any:
+        kwargs.update(headless=True, size=SIZE)
+        return real_run(self, *args, **kwargs)
+
+    def unlock_mounted(screen: UnlockScreen) -> None:
+        screen.app.call_after_refresh(unlock_painted, screen)
+
+    def unlock_painted(screen: UnlockScreen) -> None:
+        first_frame()
+        if mode == "unlock":
+            screen.app.exit()
+            return
+        watch_caseload()
+        field: Any = screen.query_one("#passphrase")
+        field.value = os.environ["SOFS_BENCH_PASSPHRASE"]
+        mark("passphrase_entered")
+        screen.call_later(field.action_submit)
+
+    App.run = headless_run  # type: ignore[method-assign]
+    UnlockScreen.on_mount = unlock_mounted  # type: ignore[attr-defined]
+    code = cli.main(["--data-dir", data_dir])
+    if code:
+        raise SystemExit(code)
+
+
+def watch_caseload() -> None:
+    """Record the unlock and the first page's query; exit once that page is painted."""
+    from sofs_tui.app import SofsApp
+
+    real_ready = SofsApp.store_ready
+
+    def store_ready(app: SofsApp, *args: Any, **kwargs: Any) -> None:
+        mark("unlocked")
+        real_ready(app, *args, **kwargs)
+        from sofs_tui.screens.case_list import CaseListScreen
+        from sofs_tui.store import queries
+
+        screen = app.screen
+        assert isinstance(screen, CaseListScreen), screen
+        real_show = screen._show
+        real_summaries = queries.case_summaries
+
+        def case_summaries(*args: Any, **kwargs: Any) -> Any:
+            mark("query_started")
+            page = real_summaries(*args, **kwargs)
+            mark("query_done")
+            return page
+
+        def show(*args: Any) -> None:
+            real_show(*args)
+            marks["rows"] = float(screen.table.row_count)
+            app.call_after_refresh(painted, app)
+
+        queries.case_summaries = case_summaries
+        screen._show = show  # type: ignore[method-assign]
+
+    SofsApp.store_ready = store_ready  # type: ignore[method-assign]
+
+
+def painted(app: Any) -> None:
+    mark("caseload_painted")
+    rss = memory_mib("VmRSS")
+    if rss is not None:
+        marks["rss_mib"] = rss
+    app.exit()
+
+
+def main() -> None:
+    mode = sys.argv[1]
+    if mode == "bare":
+        run_bare()
+    else:
+        run_sofs(sys.argv[2], mode)
+    mark("exited")
+    report = {"marks": marks, "heavy": heavy_at_first_frame, "peak_mib": memory_mib("VmHWM")}
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

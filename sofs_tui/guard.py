@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -35,6 +38,9 @@ from sofs_tui.screens.lock import LockScreen
 from sofs_tui.screens.too_small import TooSmallScreen, too_small
 
 if TYPE_CHECKING:
+    from sqlalchemy.pool import Pool
+    from textual.worker import Worker
+
     from sofs_tui.config import Settings
     from sofs_tui.store.store import Store
 
@@ -42,6 +48,8 @@ IDLE_CHECK_SECONDS = 5.0
 #: Screens that show no case data and may sit above the lock or too-small screen.
 SAFE_ON_TOP = (LockScreen, TooSmallScreen, HelpScreen, CommandPalette)
 _SIGNAL_EXIT_CODES = {"SIGHUP": 129, "SIGTERM": 143}
+#: After a hang-up, how long Textual may take to unwind before the process ends regardless.
+EXIT_GRACE_SECONDS = 3.0
 
 
 class GuardedApp(App[None]):
@@ -59,7 +67,7 @@ class GuardedApp(App[None]):
         self._locked = False
         self._too_small = False
         self._held: list[Callable[[], object]] = []
-        #: There is no sync yet; the sync worker must check this before each round.
+        #: True while locked: no sync starts (app_sync checks it before each one).
         self.sync_paused = False
         #: Published with True on lock and False on unlock (e.g. to retry an autosave).
         self.lock_changed_signal: Signal[bool] = Signal(self, "lock-changed")
@@ -118,7 +126,7 @@ class GuardedApp(App[None]):
         self._locked = True
         self.sync_paused = True
         pool = store.engine.pool if store.engine is not None else None
-        in_flight = [w for w in self.workers if w.is_running and w._thread_worker]
+        in_flight = self._store_workers()
         store.lock()
         log_event("lock", cause=cause)
         self.clear_notifications()
@@ -126,15 +134,17 @@ class GuardedApp(App[None]):
         self.refresh_bindings()
         self.lock_changed_signal.publish(True)
         if in_flight and pool is not None:
-            # A unit of work already running finishes (or fails as locked); its connection
-            # then goes back to the old pool, which disposing the engine detached: close it.
-            async def close_after() -> None:
-                for worker in in_flight:
-                    with contextlib.suppress(Exception):
-                        await worker.wait()
-                pool.dispose()
+            self.run_worker(_close_detached(pool, in_flight), group="lock", exit_on_error=False)
 
-            self.run_worker(close_after(), group="lock", exit_on_error=False)
+    def _store_workers(self) -> list[Worker[Any]]:
+        """Workers that may hold a store connection: thread workers, and the sync worker (its
+        store steps run in threads). Once the store is locked each stops at its next store
+        step, which fails as locked, and nothing is lost (SYNC.md 11)."""
+        return [
+            w
+            for w in self.workers
+            if w.is_running and (w._thread_worker or w.group in ("sync", "sync-prepare"))
+        ]
 
     def unlocked(self, store: Store) -> None:
         """The lock screen opened the store again: back to exactly where the worker was."""
@@ -236,9 +246,24 @@ class GuardedApp(App[None]):
 
     def _close_on_signal(self, name: str, code: int) -> None:
         log_event("signal", name=name)
-        if self.store is not None:
-            self.store.lock()
-        self.exit(return_code=code)
+        store = self.store
+        pool = store.engine.pool if store is not None and store.engine is not None else None
+        in_flight = self._store_workers()
+        if store is not None:
+            store.lock()
+        # With the terminal gone, Textual 8.2.8's writer thread dies on EIO and its shutdown
+        # then waits forever on the writer's full queue (seen under load). The store is closed
+        # by now, so ending the process after a grace period loses nothing.
+        watchdog = threading.Timer(EXIT_GRACE_SECONDS, _end_process, args=(code, pool))
+        watchdog.daemon = True
+        watchdog.start()
+
+        async def close_then_exit() -> None:
+            if pool is not None:
+                await _close_detached(pool, in_flight)
+            self.exit(return_code=code)
+
+        self.run_worker(close_then_exit(), group="lock", exit_on_error=False)
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -275,6 +300,26 @@ class GuardedApp(App[None]):
             first_error: asyncio.Event = getattr(self, "_exception_event")  # noqa: B009 (mypy)
             first_error.set()
         self._close_messages_no_wait()
+
+
+async def _close_detached(pool: Pool, in_flight: list[Worker[Any]]) -> None:
+    """Once the workers that were running at a lock have finished (or failed as locked), close
+    the connections they give back to the pool that locking detached from the store; the last
+    one to close checkpoints and removes the WAL."""
+    for worker in in_flight:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(worker.wait(), timeout=EXIT_GRACE_SECONDS / 2)
+    pool.dispose()
+
+
+def _end_process(code: int, pool: Pool | None) -> None:
+    """The last resort after a hang-up: close what the store left open, flush the log and
+    end without unwinding."""
+    if pool is not None:
+        pool.dispose()
+    log_event("forced_exit", code=code)
+    logging.shutdown()
+    os._exit(code)
 
 
 def _done() -> AwaitComplete:

@@ -4,6 +4,9 @@ Business rules live in `domain`, SQL in `store`; screens run units of work in th
 Start-up: enrol or unlock inside the app (or open the demo store), then the caseload, then the
 last case. The idle timer and ctrl+l lock the store under an opaque LockScreen (SECURITY R10,
 R11); while it is up, screen changes asked for underneath are held and replayed on unlock.
+Sync runs in the background (`app_sync.BackgroundSync`); every store screen gets the sync
+status bar above its footer, mounted here when the screen is first shown (no screen has to
+compose it), and f6 / f7 sync now / open the conflicts from anywhere.
 """
 
 from __future__ import annotations
@@ -20,13 +23,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.reactive import var
 from textual.screen import Screen
 
+from sofs_tui.app_sync import BackgroundSync
+from sofs_tui.app_sync_setup import SyncConnector, SyncTiming, SystemConnector, attach_status_bar
 from sofs_tui.guard import IDLE_CHECK_SECONDS, GuardedApp
 from sofs_tui.logging_setup import crash_message, log_event, log_incident
 from sofs_tui.paths import STYLES, AppPaths
 from sofs_tui.screens.help import HelpScreen
 from sofs_tui.themes import DEFAULT_THEME, HIGH_CONTRAST, HIGH_CONTRAST_LIGHT, SOFS_THEMES
+from sofs_tui.widgets.sync_status import SyncView
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -42,7 +49,8 @@ DEMO_PASSPHRASE = "sofs demo"  # noqa: S105 (published on the demo lock screen)
 class SofsApp(GuardedApp):
     """The app a social worker lives in. `open_store` (demo, tests) runs in a worker after the
     first frame; without it the app asks for the passphrase of the store in `store_dir`.
-    `clock` (monotonic seconds) drives the idle lock; tests inject their own."""
+    `clock` (monotonic seconds) drives the idle lock; tests inject their own, and their own
+    `sync_connector` (an in-process service) and `sync_timing`."""
 
     TITLE = "sofs"
     SUB_TITLE = "Signs of Safety"
@@ -51,7 +59,11 @@ class SofsApp(GuardedApp):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True),
+        Binding("f6", "sync_now", "Sync now", id="app.sync_now", show=False),
+        Binding("f7", "conflicts", "Conflicts", id="app.conflicts", show=False),
     ]
+    #: What the sync status bars show (see `app_sync`); one value, so bursts paint once.
+    sync_view: var[SyncView] = var(SyncView())
 
     def __init__(
         self,
@@ -63,6 +75,8 @@ class SofsApp(GuardedApp):
         demo: bool = False,
         clock: Callable[[], float] = time.monotonic,
         idle_check_seconds: float = IDLE_CHECK_SECONDS,
+        sync_connector: SyncConnector | None = None,
+        sync_timing: SyncTiming | None = None,
     ) -> None:
         super().__init__(clock=clock, idle_check_seconds=idle_check_seconds)
         if open_store is None and store_dir is None:
@@ -74,6 +88,9 @@ class SofsApp(GuardedApp):
         self.demo = demo
         self._store_dir = store_dir
         self._contrast_from = DEFAULT_THEME
+        self.background_sync = BackgroundSync(
+            self, sync_connector or SystemConnector(), sync_timing or SyncTiming()
+        )
         for theme in SOFS_THEMES:
             self.register_theme(theme)
 
@@ -85,6 +102,11 @@ class SofsApp(GuardedApp):
         if self.settings.keymap:
             self.update_keymap(dict(self.settings.keymap))
         self.start_guards()
+        self.screen_change_signal.subscribe(self, self._screen_shown)
+        self.background_sync.start()
+        from sofs_tui.screens.case_list import start_warm_up  # first page's imports, off-path
+
+        self.call_after_refresh(start_warm_up)
         if self._open_store is not None:
             self.run_worker(self._open, thread=True, group="store", exit_on_error=False)
         else:
@@ -136,6 +158,7 @@ class SofsApp(GuardedApp):
             self.pop_screen()
         self.show_caseload()
         self._reopen_last_case()
+        self.background_sync.store_opened(store)
 
     def show_caseload(self) -> None:
         from sofs_tui.screens.case_list import CaseListScreen
@@ -229,6 +252,30 @@ class SofsApp(GuardedApp):
         case_screen = importlib.import_module("sofs_tui.screens.case").CaseScreen
         self.push_screen(case_screen(case_id))
 
+    # --- sync -----------------------------------------------------------------------------------
+
+    def _screen_shown(self, screen: Screen[Any]) -> None:
+        # At once, before the screen composes (its first layout has the bar: no extra
+        # layout pass later, while the worker may be reading the screen).
+        attach_status_bar(screen)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("sync_now", "conflicts"):  # nothing to sync or show before unlocking
+            return self.store is not None and not self.store.is_locked
+        return super().check_action(action, parameters)
+
+    def action_sync_now(self) -> None:
+        self.background_sync.sync_now()
+
+    def action_conflicts(self) -> None:
+        from sofs_tui.screens.conflicts import ConflictsScreen
+
+        if not isinstance(self.screen, ConflictsScreen):
+            self.push_screen(ConflictsScreen())
+
+    async def _on_unmount(self) -> None:
+        await self.background_sync.aclose()
+
     # --- help, palette, themes ----------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -274,6 +321,7 @@ class SofsApp(GuardedApp):
                 yield command
         yield SystemCommand("app: lock now", "Hide every case until you unlock", self.action_lock)
         yield SystemCommand("app: help", "What this screen does, and its keys", self.action_help)
+        yield from self.background_sync.commands()
         contrast = "normal" if self.theme in (HIGH_CONTRAST, HIGH_CONTRAST_LIGHT) else "high"
         yield SystemCommand(
             f"view: {contrast} contrast",

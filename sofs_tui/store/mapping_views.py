@@ -21,7 +21,15 @@ from sofs_tui.domain.mapping import Completeness, completeness
 from sofs_tui.domain.positions import sort_key
 from sofs_tui.store import changes
 from sofs_tui.store.store import Store
-from sofs_tui.store.tables import Assessment, Case, ChildVoice, Entry, Person, Score
+from sofs_tui.store.tables import (
+    Assessment,
+    Case,
+    ChildVoice,
+    Entry,
+    LocalConflict,
+    Person,
+    Score,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,9 @@ class EntryView:
     updated_at: datetime | None
     author: str
     deleted: bool = False
+    #: "" in step with the service; "open": two versions wait for a person to choose;
+    #: "resolving": chosen here, sent at the next sync.
+    conflict: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,7 +150,7 @@ class MappingView:
         return next((c.name for c in self.children if c.id == child_id), "a child")
 
 
-def _entry_view(row: Entry) -> EntryView:
+def _entry_view(row: Entry, conflict: str = "") -> EntryView:
     return EntryView(
         id=row.id,
         section=row.section,
@@ -152,6 +163,7 @@ def _entry_view(row: Entry) -> EntryView:
         goal_for_id=row.goal_for_id,
         updated_at=row.updated_at,
         author=row.author,
+        conflict=conflict,
     )
 
 
@@ -190,6 +202,12 @@ def _part_order(voice: VoiceView) -> tuple[int, int, str]:
     return (tools.index(voice.tool), part_index, voice.id)
 
 
+def _conflict_state(record_id: str, in_conflict: set[str], mirrored: dict[str, str | None]) -> str:
+    if record_id not in in_conflict:
+        return ""
+    return "resolving" if mirrored.get(record_id) else "open"
+
+
 def mapping_view(store: Store, assessment_id: str) -> MappingView:
     """The assessment and everything the editor shows with it, in one read.
 
@@ -214,10 +232,23 @@ def mapping_view(store: Store, assessment_id: str) -> MappingView:
                 ChildVoice.case_id == case.id, col(ChildVoice.deleted).is_(False)
             )
         ).all()
-    conflicts = sum(
-        1 for row in [assessment, *entry_rows, *score_rows] if row.sync_state is SyncState.CONFLICT
+        record_ids = [assessment.id, *(r.id for r in entry_rows), *(r.id for r in score_rows)]
+        mirrored = dict(
+            session.exec(
+                select(LocalConflict.record_id, LocalConflict.resolution_change_id).where(
+                    col(LocalConflict.record_id).in_(record_ids), LocalConflict.status == "open"
+                )
+            ).all()
+        )
+    in_conflict = {
+        row.id
+        for row in [assessment, *entry_rows, *score_rows]
+        if row.sync_state is SyncState.CONFLICT
+    } | set(mirrored)
+    entries = sorted(
+        (_entry_view(r, _conflict_state(r.id, in_conflict, mirrored)) for r in entry_rows),
+        key=lambda e: sort_key(e.position, e.id),
     )
-    entries = sorted((_entry_view(r) for r in entry_rows), key=lambda e: sort_key(e.position, e.id))
     scores = sorted(
         (_score_view(r) for r in score_rows),
         key=lambda s: (s.danger_statement_id or "", s.scorer_name.casefold(), s.id),
@@ -242,7 +273,7 @@ def mapping_view(store: Store, assessment_id: str) -> MappingView:
         reopened_by=assessment.reopened_by,
         reopened_at=assessment.reopened_at,
         reopen_reason=assessment.reopen_reason,
-        open_conflicts=conflicts,
+        open_conflicts=len(in_conflict),
         entries=tuple(entries),
         scores=tuple(scores),
         children=children,

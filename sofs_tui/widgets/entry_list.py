@@ -1,8 +1,8 @@
 """One column of the mapping: its sections, and each section's entries in order, as an OptionList.
 
 Every entry shows its words, who says it, whether it is agreed or disputed (and by whom), who
-may read it, its pairing and any wording suggestions, all in words. User text is cleaned and
-never parsed as markup.
+may read it, its pairing, any wording suggestions and "2 versions" while a sync conflict is
+open, all in words. User text is cleaned and never parsed as markup.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class ShownEntry(Protocol):
     def disputed_by(self) -> str: ...
     @property
     def audience(self) -> Audience: ...
+    @property
+    def conflict(self) -> str: ...  # "", "open" or "resolving" (sync)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -105,6 +107,10 @@ def entry_prompt(row: EntryRow) -> Content:
         ),
         Content.from_markup("   [dim]$details[/dim]", details=details),
     ]
+    if entry.conflict == "open":
+        lines.append(Content("   ⚠ 2 versions: changed in two places; choose in Conflicts (f7)"))
+    elif entry.conflict == "resolving":
+        lines.append(Content("   … 2 versions: your choice is sent at the next sync"))
     if entry.section is Section.DANGER_STATEMENT:
         if row.goal is None:
             lines.append(Content("   ✗ No safety goal yet (press p to pair one)"))

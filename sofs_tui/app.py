@@ -104,13 +104,11 @@ class SofsApp(GuardedApp):
         self.start_guards()
         self.screen_change_signal.subscribe(self, self._screen_shown)
         self.background_sync.start()
-        from sofs_tui.screens.case_list import start_warm_up  # first page's imports, off-path
-
-        self.call_after_refresh(start_warm_up)
         if self._open_store is not None:
+            self.call_after_refresh(_start_warm_up)
             self.run_worker(self._open, thread=True, group="store", exit_on_error=False)
         else:
-            self.run_worker(self._first_screen, thread=True, group="unlock", exit_on_error=False)
+            self._first_screen()
 
     def _open(self) -> None:
         """Open the store off the event loop, then show the caseload."""
@@ -130,22 +128,22 @@ class SofsApp(GuardedApp):
             self.report_incident(exc)
 
     def _first_screen(self) -> None:
-        """Enrol on a new device, unlock on an enrolled one (the heavy imports happen here)."""
-        from sofs_tui.store.store import is_enrolled
+        """Enrol on a new device, unlock on an enrolled one. Only a file is looked at here:
+        the database layer is imported in the background once that screen is painted, while
+        the worker types (see `case_list.warm_up`)."""
+        from sofs_tui.store.files import is_enrolled
 
         assert self._store_dir is not None
-        enrolled = is_enrolled(self._store_dir)
-        self.call_from_worker(self._show_first_screen, enrolled)
-
-    def _show_first_screen(self, enrolled: bool) -> None:
-        if enrolled:
+        if is_enrolled(self._store_dir):
             from sofs_tui.screens.unlock import UnlockScreen
 
-            self.push_screen(UnlockScreen())
+            screen: Screen[Any] = UnlockScreen()
         else:
             from sofs_tui.screens.enrol import EnrolScreen
 
-            self.push_screen(EnrolScreen())
+            screen = EnrolScreen()
+        self.push_screen(screen)
+        screen.call_after_refresh(_start_warm_up)
 
     def store_ready(self, store: Store, replacing: Screen[Any] | None = None) -> None:
         """The store is open: drop the enrol/unlock screen, show the caseload, reopen the
@@ -400,6 +398,12 @@ def run_app(paths: AppPaths, *, demo: bool) -> int:
     finally:
         if demo_dir is not None:
             shutil.rmtree(demo_dir, ignore_errors=True)
+
+
+def _start_warm_up() -> None:
+    from sofs_tui.screens.case_list import start_warm_up
+
+    start_warm_up()
 
 
 def run_guarded(app: SofsApp) -> int:

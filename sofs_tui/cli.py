@@ -94,7 +94,8 @@ def _paths(args: argparse.Namespace) -> AppPaths:
 
 
 def _unlock(args: argparse.Namespace, stdin: TextIO) -> Store:
-    from sofs_tui.store.store import is_enrolled, unlock
+    from sofs_tui.store.files import is_enrolled
+    from sofs_tui.store.store import unlock
 
     data_dir = _paths(args).data_dir
     if not is_enrolled(data_dir):
@@ -106,7 +107,8 @@ def _unlock(args: argparse.Namespace, stdin: TextIO) -> Store:
 
 
 def _cmd_init(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
-    from sofs_tui.store.store import Actor, enrol, is_enrolled
+    from sofs_tui.store.files import is_enrolled
+    from sofs_tui.store.store import Actor, enrol
 
     data_dir = _paths(args).data_dir
     if is_enrolled(data_dir):
@@ -121,7 +123,7 @@ def _cmd_init(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
 def _cmd_passwd(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     from sofs_tui.store.keys import change_passphrase
-    from sofs_tui.store.store import KEYFILE_NAME
+    from sofs_tui.store.files import KEYFILE_NAME
 
     keyfile = _paths(args).data_dir / KEYFILE_NAME
     old = _read_secret(args, "Current passphrase: ", stdin)

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Markdown, Static
+from textual.widgets import DataTable, Footer, Static
 
 from sofs_tui.paths import STYLES
 
@@ -63,6 +63,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
+            from textual.widgets import Markdown  # markdown-it and pygments: only when asked
+
             yield Markdown(self.help_text, id="help-text")
             yield Static("Keys on this screen", id="help-keys-heading", markup=False)
             yield DataTable(id="help-keys", cursor_type="row", show_header=False)

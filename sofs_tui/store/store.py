@@ -19,11 +19,9 @@ from sqlmodel import Session
 from sofs_tui.store import migrations
 from sofs_tui.store.engine import open_engine, translated_db_errors, write_engine
 from sofs_tui.store.errors import StoreError, StoreLocked
+from sofs_tui.store.files import DB_NAME, KEYFILE_NAME
 from sofs_tui.store.keys import DataKey, KdfParams, create_keyfile, unlock_keyfile
 from sofs_tui.store.tables import SyncMeta
-
-DB_NAME = "sofs.db"
-KEYFILE_NAME = "keyfile.json"
 
 
 def utc_now() -> datetime:
@@ -155,7 +153,3 @@ def unlock(data_dir: Path, passphrase: str) -> Store:
     """Unlock an enrolled store; a wrong passphrase raises before anything is opened."""
     key = unlock_keyfile(data_dir / KEYFILE_NAME, passphrase)
     return open_with_key(data_dir / DB_NAME, key)
-
-
-def is_enrolled(data_dir: Path) -> bool:
-    return (data_dir / KEYFILE_NAME).exists()

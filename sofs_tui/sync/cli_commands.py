@@ -140,7 +140,8 @@ class _Secrets:
 
 def _unlock(args: argparse.Namespace, secrets: _Secrets) -> Store:
     from sofs_tui.paths import app_paths
-    from sofs_tui.store.store import is_enrolled, unlock
+    from sofs_tui.store.files import is_enrolled
+    from sofs_tui.store.store import unlock
 
     data_dir = app_paths(getattr(args, "data_dir", None)).data_dir
     if not is_enrolled(data_dir):

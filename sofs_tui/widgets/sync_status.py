@@ -18,8 +18,6 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from sofs_tui.widgets.deadline import when
-
 Phase = Literal[
     "off",  # no service set up: the bar is hidden
     "waiting",  # set up, not tried yet in this session
@@ -66,6 +64,8 @@ class SyncView:
 
 def ago(moment: datetime | None, now: datetime | None) -> str:
     """'synced just now', 'synced 3 min ago', 'synced 2 h ago', 'synced Tue 24 Nov 10:00'."""
+    from sofs_tui.widgets.deadline import when  # the deadline rules: not before the first frame
+
     if moment is None:
         return "never synced"
     if now is None:

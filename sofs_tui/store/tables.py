@@ -42,10 +42,10 @@ def _fk(target: str) -> Any:
     )
 
 
-def _enum(cls: Any, default: Any = None, nullable: bool = False) -> Any:
+def _enum(cls: Any, default: Any = None, nullable: bool = False, index: bool = False) -> Any:
     if nullable:
-        return Field(default=default, sa_type=StrEnumType(cls), nullable=True)
-    return Field(default=default, sa_type=StrEnumType(cls))
+        return Field(default=default, sa_type=StrEnumType(cls), nullable=True, index=index)
+    return Field(default=default, sa_type=StrEnumType(cls), index=index)
 
 
 def _when(nullable: bool = False) -> Any:
@@ -62,7 +62,8 @@ class Synced(SQLModel):
     ENTITY: ClassVar[str]
     id: str = Field(primary_key=True, max_length=36)
     server_rev: int | None = Field(default=None)
-    sync_state: SyncState = _enum(SyncState, SyncState.DIRTY)
+    # Indexed: the sync status bar counts held rows in every table after each save.
+    sync_state: SyncState = _enum(SyncState, SyncState.DIRTY, index=True)
     deleted: bool = Field(default=False)
     created_at: datetime = _when()
     updated_at: datetime = _when()

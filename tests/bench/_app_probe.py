@@ -8,6 +8,8 @@ MODE
   caseload  the same start; when the unlock screen is painted, puts the passphrase (from
             SOFS_BENCH_PASSPHRASE) in its field and submits it, as Enter would, then exits on
             the first paint of the caseload's first page.
+  caseload-typed  the same, with the passphrase submitted TYPING_SECONDS after the unlock
+            screen's paint, as a person typing it would.
 
 What the probe changes in the app: `App.run(headless=True, size=(80, 24))`, a hook on the
 unlock screen's mount, and (caseload) hooks on `SofsApp.store_ready`, on that caseload
@@ -32,6 +34,7 @@ from typing import Any  # noqa: E402
 
 HEAVY = ("sqlmodel", "sqlalchemy", "httpx", "keyring", "holidays", "sqlcipher3", "argon2")
 SIZE = (80, 24)
+TYPING_SECONDS = 2.0
 marks: dict[str, float] = {}
 heavy_at_first_frame: list[str] = []
 
@@ -99,9 +102,16 @@ def run_sofs(data_dir: str, mode: str) -> None:
             return
         watch_caseload()
         field: Any = screen.query_one("#passphrase")
-        field.value = os.environ["SOFS_BENCH_PASSPHRASE"]
-        mark("passphrase_entered")
-        screen.call_later(field.action_submit)
+
+        def enter() -> None:
+            field.value = os.environ["SOFS_BENCH_PASSPHRASE"]
+            mark("passphrase_entered")
+            screen.call_later(field.action_submit)
+
+        if mode == "caseload-typed":  # as a worker types: the passphrase comes after a while
+            screen.set_timer(TYPING_SECONDS, enter)
+        else:
+            enter()
 
     App.run = headless_run  # type: ignore[method-assign]
     UnlockScreen.on_mount = unlock_mounted  # type: ignore[attr-defined]

@@ -7,7 +7,8 @@
 2. Caseload visible: the same start on the 10,000-case encrypted store, the passphrase typed
    into the unlock screen as soon as it is painted (default Argon2id cost, so the unlock is
    included), until the caseload's first page is painted (its sync column still "…": that
-   column is read after the paint), against the bare app. Goal ≤ 2.5×.
+   column is read after the paint), against the bare app. Goal ≤ 2.5×. 2b: the same with the
+   passphrase submitted 2 s after the paint, as a person types it: Enter → page painted.
 3. Filter keystroke over 10,000 cases: the last key typed into the caseload filter, the 150 ms
    debounce firing, and the result painted; fire → painted is the figure (goal ≤ 100 ms
    median), Enter → painted too. Yardstick: the same rows put back into the same table with
@@ -55,7 +56,7 @@ PROCESS_ROUNDS = 7
 FILTER_ROUNDS = 5
 # What a worker types: parts of family names and references, broad and narrow, none, cleared.
 FILTERS = ("fen", "Marchbank", "DEMO-0999", "DEMO-05", "oak", "Kestrel family", "zzz", "")
-MODES = ("bare", "unlock", "caseload")
+MODES = ("bare", "unlock", "caseload", "caseload-typed")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ def _probe_env(caseload: Caseload) -> dict[str, str]:
         p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
     )
     env["SOFS_BENCH_PASSPHRASE"] = caseload.passphrase
+    # An installed app runs from compiled bytecode (pip compiles on install); this machine's
+    # environment forbids writing it, which would put compiling our modules in every start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -103,7 +107,7 @@ def process_runs(caseload_10k: Caseload) -> dict[str, list[ProcessRun]]:
     for index in range(PROCESS_ROUNDS):
         for mode in MODES if index % 2 == 0 else MODES[::-1]:
             runs[mode].append(_run_probe(mode, caseload_10k, env))
-    for run in runs["caseload"]:
+    for run in runs["caseload"] + runs["caseload-typed"]:
         assert run.marks["rows"] == case_list.PAGE  # the first page of 10,000 cases
     return runs
 
@@ -162,6 +166,23 @@ def test_bench_app_caseload_visible(process_runs: dict[str, list[ProcessRun]]) -
     m.figure("  first page query", _mark(runs, "query_done", "query_started"))
     m.figure("  query done -> page painted", _mark(runs, "caseload_painted", "query_done"))
     m.figure("  start -> page painted (in-process)", _mark(runs, "caseload_painted"))
+
+    typed = process_runs["caseload-typed"]
+    m.header("2b. caseload visible, the passphrase typed as a person does (after 2 s)")
+    m.note(
+        "the store's imports are warmed while the worker types, as in real use; the figure "
+        "that person waits for is Enter -> page painted"
+    )
+    m.figure("  Enter -> store open", _mark(typed, "unlocked", "passphrase_entered"))
+    m.figure("  store open -> first page query starts", _mark(typed, "query_started", "unlocked"))
+    m.figure("  first page query", _mark(typed, "query_done", "query_started"))
+    m.figure("  query done -> page painted", _mark(typed, "caseload_painted", "query_done"))
+    m.figure("  Enter -> page painted", _mark(typed, "caseload_painted", "passphrase_entered"))
+    m.ratio(
+        "Enter -> page painted / bare app's whole start",
+        _mark(typed, "caseload_painted", "passphrase_entered"),
+        _of(bare, "wall"),
+    )
 
 
 @pytest.mark.bench

@@ -66,7 +66,8 @@ date and the time left: ○ due, ◔ due soon, ✗ overdue, ✓ done on time, ! 
 - **o** record the outcome for the highlighted child
 - **p** family preparation and private family time, **t** add a family plan task,
   **k** edit the highlighted task, **d** mark it done or open again
-- **x** export the QA Unit pack (HTML, PDF or CSV)
+- **x** export the QA Unit pack (HTML, PDF or CSV); **f** export the summary for the family
+  of the case's current mapping (plain text, HTML or PDF)
 - **enter** on a row edits it; **f5** refresh; **escape** back
 
 Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`.
@@ -87,6 +88,7 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
         _key("k", "edit_plan_task", "Edit family plan task"),
         _key("d", "toggle_task_done", "Mark task done or open"),
         _key("x", "export_qau_pack", "Export QAU pack"),
+        _key("f", "export_parent_summary", "Export summary for the family"),
         _tab_binding("1", "overview", "Overview tab"),
         _tab_binding("2", "reports", "Reports tab"),
         _tab_binding("3", "people", "People tab"),
@@ -416,6 +418,14 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
         from sofs_tui.screens.export_dialog import qau_pack_dialog
 
         self.app.push_screen(qau_pack_dialog(self.conference_id, self.sofs.settings.council))
+
+    def action_export_parent_summary(self) -> None:
+        from sofs_tui.screens.export_dialog import parent_summary_dialog
+
+        if self.view is not None:
+            rules = self.sofs.settings.council
+            dialog = parent_summary_dialog(None, rules, case_reference=self.view.case_reference)
+            self.app.push_screen(dialog)
 
     def action_show_tab(self, tab: str) -> None:
         if tab not in TABS:

@@ -275,9 +275,14 @@ class ExportDialog(ModalScreen[Path | None]):
 
 
 def parent_summary_dialog(
-    assessment_id: str, rules: CouncilRules, *, folder: Path | None = None
+    assessment_id: str | None,
+    rules: CouncilRules,
+    *,
+    case_reference: str | None = None,
+    folder: Path | None = None,
 ) -> ExportDialog:
-    """The summary for the family of this assessment: plain text, HTML or PDF."""
+    """The summary for the family of this assessment, or of the case's current one (the latest
+    signed off, else the latest draft): plain text, HTML or PDF."""
 
     def make(store: Store, fmt: str) -> Exported:
         from sofs_tui.exports.document import local_day
@@ -285,7 +290,9 @@ def parent_summary_dialog(
         from sofs_tui.exports.render import render
         from sofs_tui.store.export_views import parent_summary_source
 
-        source = parent_summary_source(store, assessment_id=assessment_id)
+        source = parent_summary_source(
+            store, assessment_id=assessment_id, case_reference=case_reference
+        )
         now = store.now()
         data = render(build_parent_summary(source, rules, now), fmt, now)
         stem = f"summary-for-family-{file_safe(source.case_reference)}-{local_day(now)}"

@@ -113,7 +113,10 @@ class ParentSummarySource:
 
 class AssessmentNotFound(StoreError):
     def __init__(self, what: str) -> None:
-        super().__init__(f"No assessment found for {what}. Check the id or case reference.")
+        super().__init__(
+            f"No assessment found for {what}. Check the id or case reference, or start a "
+            "mapping on the case first."
+        )
 
 
 def _choose_assessment(session: Session, case_reference: str) -> Assessment:

@@ -1,6 +1,7 @@
-"""Exports from the app: the summary for the family from the mapping (x) and the QA Unit pack
-from the conference (x), each to a folder the worker chooses, owner-only, never over another
-file; an undecided entry blocks the summary with the list of what to decide."""
+"""Exports from the app: the summary for the family from the mapping (x) or the conference (f)
+and the QA Unit pack from the conference (x), each to a folder the worker chooses, owner-only,
+never over another file; an undecided entry blocks the summary with the list of what to
+decide."""
 
 from __future__ import annotations
 
@@ -243,3 +244,55 @@ async def test_conference_exports_the_qau_pack(store: Store, tmp_path: Path, fmt
         if fmt == "pdf":
             assert b"/Author" not in data
         assert f"Saved the QA Unit pack to {written}" in notices(app)
+
+
+async def test_conference_exports_the_summary_for_the_family_of_the_cases_mapping(
+    store: Store, tmp_path: Path
+) -> None:
+    ids = summary_store(store)
+    conference_id = held_conference(store, ids["case"], datetime(2026, 11, 16, 10, tzinfo=UTC))
+    app = SofsApp(lambda: store, Settings())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(app, pilot)
+        screen = ConferenceScreen(conference_id)
+        await app.push_screen(screen)
+        await settle(app, pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        assert dialog.formats == ("text", "html", "pdf")
+        await choose(pilot, dialog, "html", tmp_path)
+        await settle(app, pilot)
+        assert app.screen is screen
+        written = only_file(tmp_path)
+        assert written.name == "summary-for-family-C-100-2026-11-25.html"
+        data = written.read_bytes()
+        assert appears("grandmother walks the children", "html", data)
+        assert not appears(SECRET, "html", data)
+
+
+async def test_a_case_without_a_mapping_says_so_and_writes_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    from sofs_tui.store import cases
+
+    case_id = cases.create_case(store, reference="C-200", family_name="Nomap").id
+    conference_id = held_conference(store, case_id, datetime(2026, 11, 16, 10, tzinfo=UTC))
+    out = tmp_path / "out"
+    out.mkdir()
+    app = SofsApp(lambda: store, Settings())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(ConferenceScreen(conference_id))
+        await settle(app, pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        await choose(pilot, dialog, "text", out)
+        await settle(app, pilot)
+        assert app.screen is dialog  # still open, saying why
+        assert "No assessment found for case C-200" in dialog.message
+        assert "start a mapping on the case first" in dialog.message
+        assert list(out.iterdir()) == []

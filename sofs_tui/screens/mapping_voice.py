@@ -17,7 +17,7 @@ from sofs_tui.domain.enums import ChildVoiceTool
 from sofs_tui.screens.mapping_autosave import AutosaveForm, Saved, Snapshot
 from sofs_tui.screens.mapping_editor import read_only_reason
 from sofs_tui.widgets.line_field import LineField
-from sofs_tui.widgets.plain import PlainText
+from sofs_tui.widgets.plain import PlainText, safe_text
 from sofs_tui.widgets.text_area_field import TextAreaField
 from sofs_tui.widgets.voice_list import TOOL_LABELS, part_label
 
@@ -129,7 +129,7 @@ class VoiceEditor(AutosaveForm):
         self.read_only = view.read_only
         self.read_only_reason = read_only_reason(view)
         children = self._select("child")
-        children.set_options([(Text(c.name), c.id) for c in view.children])
+        children.set_options([(safe_text(c.name), c.id) for c in view.children])
         wanted = voice.child_id if voice else child_id
         if wanted in {c.id for c in view.children}:
             children.value = wanted

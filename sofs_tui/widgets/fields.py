@@ -39,9 +39,13 @@ class FreeText(Validator):
 
 
 class FreeTextInput(Input):
-    """A one-line Input with the FreeText validator always on, whose pastes are cleaned before
-    they are inserted: an escape sequence never sits in the field, where Textual would write it
-    to the terminal. What was left out is announced with `Refused` (in words, not the text)."""
+    """A one-line Input with the FreeText validator always on, whose value is always clean.
+
+    Textual draws an Input's value as it is, so an escape sequence in it would reach the
+    terminal (SECURITY R12, R14). Whatever sets the value (construction, a stored value loaded,
+    a paste, code) goes through `validate_value`, which cleans it; a paste that carried hidden
+    characters is also announced with `Refused` (in words, not the text).
+    """
 
     class Refused(Message):
         def __init__(self, field: FreeTextInput, problem: str) -> None:
@@ -67,6 +71,11 @@ class FreeTextInput(Input):
             id=id,
             classes=classes,
         )
+
+    def validate_value(self, value: str) -> str:
+        """Every value the field takes, cleaned for one line (tabs and line breaks become
+        spaces); text without control or direction characters is kept as it is."""
+        return clean_text(value, multiline=False)
 
     def problem(self) -> str | None:
         """The current validation message, or None when the text may be saved."""

@@ -14,12 +14,17 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-from sofs_tui.domain.text import validate_free_text
+from sofs_tui.domain.text import clean_text, validate_free_text
 from sofs_tui.widgets.fields import FreeTextInput
 from sofs_tui.widgets.plain import PlainText
 
 #: The one-line field every form uses (the paste cleaning now lives in FreeTextInput).
 GuardedInput = FreeTextInput
+
+
+def _suggester(names: list[str]) -> SuggestFromList:
+    """Names offered as completions, cleaned: the rest of a name is drawn after the cursor."""
+    return SuggestFromList([clean_text(n, multiline=False) for n in names], case_sensitive=False)
 
 
 class LineField(Vertical):
@@ -65,7 +70,7 @@ class LineField(Vertical):
             self._initial, placeholder=self._placeholder, max_length=self.max_length
         )
         field.compact = True
-        field.suggester = SuggestFromList(self._suggestions, case_sensitive=False)
+        field.suggester = _suggester(self._suggestions)
         yield field
         yield PlainText("", classes="field-problem")
 
@@ -79,13 +84,13 @@ class LineField(Vertical):
 
     def load(self, value: str) -> None:
         self._refused = ""
-        self.input.value = value
-        self.input.cursor_position = len(value)
+        self.input.value = value  # cleaned by the input
+        self.input.cursor_position = len(self.input.value)
         self._show_problem()
 
     def suggest(self, names: list[str]) -> None:
         """Names offered as the worker types (people and roles on the case)."""
-        self.input.suggester = SuggestFromList(names, case_sensitive=False)
+        self.input.suggester = _suggester(names)
 
     def problem(self) -> str | None:
         return validate_free_text(self.value, max_length=self.max_length, multiline=False)

@@ -7,6 +7,8 @@ so the worker keeps everything else they pasted and typed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -20,10 +22,14 @@ from sofs_tui.widgets.plain import PlainText
 
 
 class FreeTextArea(TextArea):
-    """A TextArea whose pastes never bring control or direction-changing characters in.
+    """A TextArea whose loaded text and pastes never bring control or direction characters in.
 
-    Typed keys cannot insert them (TextArea only inserts printable characters); a paste is
-    cleaned before it is inserted and `Refused` says what was left out.
+    Textual draws a TextArea's text as it is, so an escape sequence in it would reach the
+    terminal (SECURITY R12, R14). Text given at construction or loaded (`load_text`,
+    `.text = …`) is cleaned; tabs and line breaks are kept. Typed keys cannot insert such
+    characters (TextArea only inserts printable ones); a paste is cleaned before it is inserted
+    and `Refused` says what was left out. An insert made by code is not cleaned but validated:
+    the field's message says what is wrong and the form does not save it.
     """
 
     class Refused(Message):
@@ -31,6 +37,13 @@ class FreeTextArea(TextArea):
             super().__init__()
             self.area = area
             self.problem = problem
+
+    def __init__(self, text: str = "", **options: Any) -> None:
+        super().__init__(clean_text(text), **options)
+
+    def load_text(self, text: str) -> None:
+        """Replace the text (a stored value, or `.text = …`) with `text` cleaned."""
+        super().load_text(clean_text(text))
 
     async def _on_paste(self, event: Paste) -> None:
         if self.read_only:

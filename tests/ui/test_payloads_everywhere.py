@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from rich.segment import Segment
 from sqlalchemy import text
 from sqlmodel import select
@@ -409,17 +408,6 @@ async def test_around_the_store_the_screens_clean_what_they_show(store: Store) -
     assert missing == [], f"not shown literally: {missing}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (R12/R14): forms and editors put stored text into their fields without "
-    "clean_text, and Textual draws an Input's or TextArea's value as it is: ESC, 0x9b and "
-    "U+202E from text that went around the store reach the terminal. Seen in "
-    "PersonFormScreen and every FormScreen (forms.py text_field -> GuardedInput(value)), "
-    "the mapping's EntryEditor, ScoreEditor and VoiceEditor (LineField.load, "
-    "TextAreaField.load) and ConferenceEditScreen (conference_edit.py _make: _line(spec.value), "
-    "FreeTextArea(spec.value)). Lists, tables and text on the same screens are clean.",
-)
 async def test_around_the_store_the_forms_clean_what_they_load(store: Store) -> None:
     family = seed_family(store)
     around_the_store(store)

@@ -83,6 +83,9 @@ class CaseScreen(StoreScreen):
         self.case_id = case_id
         self.detail: CaseDetail | None = None
         self._select_after_load: tuple[str, str] | None = None  # (tab, row key)
+        # True while another screen is over this one (a mapping, a conference, a form may change
+        # the case); a load clears it, so the return reads the case once, not twice.
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -105,15 +108,27 @@ class CaseScreen(StoreScreen):
             remember(self.case_id)
         self.load()
 
+    def on_screen_suspend(self) -> None:
+        self._stale = True
+
+    def on_screen_resume(self) -> None:
+        # Back from a mapping or a conference (which pop themselves, so no result callback
+        # runs), a form, the deadlines or the lock screen: show what was just written. The
+        # first show is read by on_mount; a saved form's callback has already started a load.
+        if self._stale:
+            self.load()
+
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
 
     # --- loading -------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Read the case again (after every change, and on F5)."""
+        """Read the case again (after every change, back on this screen, and on F5); the
+        cursor stays on the same row of each table."""
         from sofs_tui.domain.calendar import default_calendar
 
+        self._stale = False
         council = self.sofs.settings.council
         case_id = self.case_id
 
@@ -209,7 +224,7 @@ class CaseScreen(StoreScreen):
             self.notify("That screen is not available in this version.", markup=False)
             return
         screen_class = getattr(importlib.import_module(module), name)
-        self.app.push_screen(screen_class(*args), lambda _result: self.load())
+        self.app.push_screen(screen_class(*args))  # read again on return: on_screen_resume
 
     def open_assessment(self, assessment_id: str) -> None:
         self._push_optional("sofs_tui.screens.mapping", "MappingScreen", assessment_id)
@@ -294,6 +309,7 @@ class CaseScreen(StoreScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self._stale = False  # read once, after the removal (not on the return too)
                 self.run_store(partial(_remove, person.id), lambda _none: self._removed())
 
         self.app.push_screen(ConfirmScreen(question, yes="Remove"), answered)

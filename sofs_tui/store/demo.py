@@ -18,6 +18,7 @@ from sqlalchemy import insert
 
 from sofs_tui.domain.calendar import COUNCIL_TZ, default_calendar
 from sofs_tui.domain.conference import follow_up_dates
+from sofs_tui.domain.deadlines import LONDON_BOROUGH_DEFAULTS, report_deadline
 from sofs_tui.domain.enums import (
     Agreement,
     AssessmentStatus,
@@ -431,6 +432,9 @@ def _conferences(
         held = status is ConferenceStatus.HELD
         families_first = model is ConferenceModel.FAMILIES_FIRST
         starts = _conference_time(rng, day)
+        # The family's preparation meeting is recorded once it has taken place.
+        preparation = day - timedelta(days=7) if families_first else None
+        preparation = preparation if preparation is not None and preparation <= today else None
         conference_id = rows.add(
             Conference,
             case_id=case_id,
@@ -445,8 +449,8 @@ def _conferences(
             else None,
             gp_invited=rng.choice(list(GPInvited)),
             gp_outcome=rng.choice(list(GPOutcome)) if held else None,
-            family_preparation_on=day - timedelta(days=7) if families_first else None,
-            family_preparation_note="Family met the coordinator at home." if families_first else "",
+            family_preparation_on=preparation,
+            family_preparation_note="Family met the coordinator at home." if preparation else "",
             private_family_time=True if families_first and held else None,
             **common,
         )  # fmt: skip
@@ -496,30 +500,77 @@ def _conferences(
                     dissent="",
                     **common,
                 )
-        _reports(rows, rng, conference_id, adults, starts, practice, common)
+        _reports(rows, rng, conference_id, kind, held, adults, starts, practice, now, common)
+
+
+#: The demo's deadlines are the default council's (the screens use the settings' own).
+_DEADLINES = LONDON_BOROUGH_DEFAULTS
+
+# What has been done for a report, drawn with these weights. A report whose deadline is still
+# ahead is mostly not done yet; one whose deadline has passed is mostly done, on time or late,
+# and, while the conference has not been held, sometimes still outstanding (overdue).
+_AHEAD = {"none": 6, "some": 1, "shared": 1, "sent": 1, "reason_sent": 1}
+_PASSED = {"none": 2, "some": 1, "shared": 1, "sent": 4, "sent_late": 2, "reason_sent": 1}
+_HELD = {"sent": 7, "sent_late": 2, "reason_sent": 1}
+
+
+def _on_time(rng: random.Random, deadline: datetime, now: datetime) -> datetime:
+    """A moment before the deadline (and before now): between 2 hours and 4 days earlier."""
+    return min(deadline, now) - timedelta(hours=rng.randint(2, 96), minutes=rng.randint(0, 59))
+
+
+def _late(rng: random.Random, deadline: datetime, now: datetime) -> datetime:
+    """A moment after the deadline, within 40 hours of it, and not after now."""
+    span = min(now - deadline, timedelta(hours=40))
+    late = deadline + timedelta(minutes=rng.randint(30, max(30, int(span.total_seconds() // 60))))
+    return min(late, now)
 
 
 def _reports(
     rows: _Rows,
     rng: random.Random,
     conference_id: str,
+    kind: ConferenceKind,
+    held: bool,
     adults: list[tuple[str, str]],
     starts: datetime,
     practice: str,
+    now: datetime,
     common: dict[str, Any],
 ) -> None:
+    """A conference's reports and what has been done with them, nothing after `now`: the
+    caseload then shows deadlines due, due soon, overdue, done on time and done late."""
+    calendar = default_calendar()
+    to_parents = report_deadline(starts, _DEADLINES.for_parents(kind), calendar)
+    to_qau = report_deadline(starts, _DEADLINES.for_qau(kind), calendar)
+    deadline = min(to_parents, to_qau)
+    if held:
+        weights = _HELD
+    elif deadline - now >= timedelta(hours=1):
+        weights = _AHEAD
+    elif now - deadline >= timedelta(hours=1):
+        weights = _PASSED
+    else:  # the deadline is this hour: done on time, or not yet
+        weights = {"none": 1, "sent": 1}
     authors = [("Social worker's report", common["author"], "Children's Social Care")]
     authors += [("School report", "Class teacher", _AGENCIES[0]), ("GP report", "GP", practice)]
     for title, author, agency in authors[: rng.randint(1, 3)]:
-        # Every sharing state appears: none, one parent, all parents; on time and late.
-        state = rng.choice(("none", "some", "all", "all_late", "all_sent", "reason_sent"))
+        state = rng.choices(list(weights), weights=list(weights.values()))[0]
+        late = state == "sent_late"
+        # When it was shared (or sent with a reason): the moments below follow from it.
+        done = _late(rng, deadline, now) if late else _on_time(rng, deadline, now)
+        if state == "none":
+            # Not shared yet: written already (not after now), or still being written.
+            completed = done if rng.random() < 0.5 else None
+        else:
+            completed = done - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
         report_id = rows.add(
             Report,
             conference_id=conference_id,
             title=title,
             author_name=author,
             agency=agency,
-            completed_at=starts - timedelta(days=rng.randint(3, 9)),
+            completed_at=completed,
             sent_to_qau_at=None,
             qau_reason=None,
             qau_reason_note="",
@@ -527,16 +578,16 @@ def _reports(
             redaction_reason="",
             **common,
         )
-        sharers = [] if state in ("none", "reason_sent") else adults
-        if state == "some":
-            sharers = adults[:1]
-        lateness = timedelta(hours=20) if state == "all_late" else -timedelta(days=6)
+        sharers = {"none": [], "reason_sent": [], "some": adults[:1]}.get(state, adults)
+        last_share = done
         for adult_id, _ in sharers:
+            shared_at = min(done + timedelta(minutes=rng.randint(0, 90)), now)
+            last_share = max(last_share, shared_at)
             rows.add(
                 ReportShare,
                 report_id=report_id,
                 parent_id=adult_id,
-                shared_at=starts + lateness + timedelta(minutes=rng.randint(0, 90)),
+                shared_at=shared_at,
                 method=rng.choice(list(ShareMethod)),
                 gone_through_together=rng.random() < 0.6,
                 translated=False,
@@ -544,11 +595,13 @@ def _reports(
                 **common,
             )
         report_rows = rows.by_table[Report]
-        if state in ("all_sent", "all_late"):
-            report_rows[-1]["sent_to_qau_at"] = starts + lateness + timedelta(hours=2)
+        if state in ("sent", "sent_late"):
+            sent = last_share + timedelta(minutes=rng.randint(10, 90))
+            # Sent on time stays before the QA Unit's deadline; nothing is sent after now.
+            report_rows[-1]["sent_to_qau_at"] = min(sent, now, sent if late else to_qau)
         if state == "reason_sent":
             report_rows[-1] |= {
-                "sent_to_qau_at": starts - timedelta(days=6),
+                "sent_to_qau_at": _on_time(rng, to_qau, now),
                 "qau_reason": QauReason.PARENT_NOT_CONTACTABLE,
                 "qau_reason_note": "Three calls and a letter, no answer (chair told).",
             }

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from sofs_tui.sync.client import SyncClient
     from sofs_tui.sync.credentials import Credentials
     from sofs_tui.sync.engine import Backoff, SyncEngine, SyncProgress, SyncSummary
+    from sofs_tui.sync.protocol import HeldListResponse
 
 #: Marks a pooled connection whose transaction committed (see `_watch_saves`).
 _SAVED = "sofs_app_saved"
@@ -512,6 +513,34 @@ class BackgroundSync:
             self._running = False
             self.publish()
 
+    # --- the manager's queue --------------------------------------------------------------------
+
+    async def held_changes(self) -> HeldListResponse:
+        """The service's changes stored but not applied in the manager's teams' cases (see
+        screens/held.py). A 401 renews the access token once; raises SyncError when the
+        service cannot answer (Forbidden for anyone but a manager) or nobody is signed in."""
+        from sofs_tui.store.errors import StoreLocked
+        from sofs_tui.sync.client import Unauthorised
+
+        store = self.app.store
+        if store is None or store.is_locked or self.app.sync_paused:
+            raise StoreLocked()
+        if not await self._prepare(store):
+            raise Unauthorised()
+        assert self._settings is not None and self._credentials is not None
+        client = self._client_for(self._settings)
+        credentials = self._credentials
+        try:
+            return await client.held(await credentials.access_token(client))
+        except Unauthorised:
+            return await client.held(await credentials.renew(client))
+
+    def show_held(self) -> None:
+        from sofs_tui.screens.held import HeldScreen
+
+        if not isinstance(self.app.screen, HeldScreen):
+            self.app.push_screen(HeldScreen())
+
     # --- the palette --------------------------------------------------------------------------
 
     def commands(self) -> Iterable[SystemCommand]:
@@ -526,6 +555,13 @@ class BackgroundSync:
             "Changes made in two places: choose which version to keep (f7)",
             self.app.action_conflicts,
         )
+        store = self.app.store
+        if store is not None and store.actor.role == "manager":
+            yield SystemCommand(
+                "sync: changes waiting for a manager",
+                "Changes the service kept but did not apply in your teams' cases",
+                self.show_held,
+            )
 
 
 __all__ = ["BackgroundSync"]

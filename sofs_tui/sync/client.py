@@ -13,6 +13,7 @@ import ipaddress
 import json
 import ssl
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from sofs_tui.sync.protocol import (
     SCHEMA_CURRENT,
     DeviceRegistration,
     DeviceResponse,
+    HeldListResponse,
     InfoResponse,
     PullResponse,
     PushRequest,
@@ -231,6 +233,36 @@ def _retry_after(response: httpx.Response) -> float | None:
     return parse_retry_after(response.headers.get("retry-after"), now=now)
 
 
+# --- What the service speaks -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Served:
+    """The versions a pull answer's headers say the service speaks (the handshake's, repeated:
+    server/sync_api.py SERVED_HEADERS), so a sync that skipped /info still notices a change."""
+
+    protocols: frozenset[int]
+    schema_min: int
+    schema_max: int
+
+    @property
+    def speaks_ours(self) -> bool:
+        """This app's protocol and schema are served: nothing to ask /info about."""
+        return PROTOCOL_VERSION in self.protocols and (
+            self.schema_min <= SCHEMA_CURRENT <= self.schema_max
+        )
+
+
+def served_by(headers: httpx.Headers) -> Served | None:
+    """`Served` from an answer's headers; None when they are missing or unreadable (an older
+    service, or a proxy that drops them: the caller then asks /info)."""
+    try:
+        protocols = frozenset(int(v) for v in headers["sync-protocols"].split(","))
+        return Served(protocols, int(headers["sync-schema-min"]), int(headers["sync-schema-max"]))
+    except (KeyError, ValueError):
+        return None
+
+
 # --- The client ------------------------------------------------------------------------------
 
 
@@ -255,6 +287,8 @@ class SyncClient:
                     "The certificate authority file given with --ca-file does not exist."
                 )
             verify = ssl.create_default_context(cafile=str(path))
+        #: What the last pull answer said the service speaks (None: it did not say).
+        self.served: Served | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             transport=transport,
@@ -298,10 +332,20 @@ class SyncClient:
         return await self._call("POST", "sync/v1/push", PushResponse, token=token, body=request)
 
     async def pull(self, token: str, cursor: str | None, limit: int) -> PullResponse:
+        """A page after `cursor` (validated whole, in one pass); notes `served`."""
         params: dict[str, str | int] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        return await self._call("GET", "sync/v1/changes", PullResponse, token=token, params=params)
+        self.served = None
+        page, response = await self._exchange(
+            "GET", "sync/v1/changes", PullResponse, token=token, params=params
+        )
+        self.served = served_by(response.headers)
+        return page
+
+    async def held(self, token: str) -> HeldListResponse:
+        """For managers: the changes stored but not applied in their teams' cases."""
+        return await self._call("GET", "sync/v1/held", HeldListResponse, token=token)
 
     async def login(self, request: TokenRequest) -> TokenResponse:
         return await self._call("POST", "auth/token", TokenResponse, body=request)
@@ -320,6 +364,20 @@ class SyncClient:
         body: BaseModel | None = None,
         params: Mapping[str, str | int] | None = None,
     ) -> _M:
+        answer, _ = await self._exchange(method, path, model, token=token, body=body, params=params)
+        return answer
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        model: type[_M],
+        *,
+        token: str | None = None,
+        body: BaseModel | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> tuple[_M, httpx.Response]:
+        """One request; the validated answer and the response it came in."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         content = None
         if body is not None:
@@ -335,7 +393,7 @@ class SyncClient:
         if "json" not in response.headers.get("content-type", ""):
             raise BadResponse(detail=f"{path}: not JSON")
         try:
-            return model.model_validate_json(response.content)
+            return model.model_validate_json(response.content), response
         except ValidationError:
             # The body is never echoed: it may hold case text.
             raise BadResponse(detail=f"{path}: does not match the protocol") from None

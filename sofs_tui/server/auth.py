@@ -19,6 +19,7 @@ import math
 import secrets
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, NoReturn
@@ -457,23 +458,26 @@ def authenticate(session: Session, access_token: str, now: datetime) -> Authenti
 
     Role, team and managed teams come from the database now, not from the token, so an admin's
     change applies to the very next request."""
+    # One query for the token, its user and its device (every request pays for it); a second
+    # for the teams a manager oversees.
     found = session.exec(
-        select(AuthToken, User)
+        select(AuthToken, User, col(Device.revoked))
         .join(User, col(User.id) == col(AuthToken.user_id))
+        .outerjoin(Device, col(Device.id) == col(AuthToken.device_id))
         .where(col(AuthToken.token_hash) == token_digest(access_token))
     ).first()
     if found is None:
         raise AuthFailed("invalid_token")
-    token, user = found
+    token, user, device_revoked = found
     if token.kind != ACCESS:
         raise AuthFailed("invalid_token")
-    if token.device_id is not None:
-        device = session.get(Device, token.device_id)
-        if device is not None and device.revoked:
-            raise DeviceRefused("device_revoked")
+    if device_revoked:
+        raise DeviceRefused("device_revoked")
     if token.revoked or token.expires_at <= now or user.disabled:
         raise AuthFailed("invalid_token")
-    managed = session.exec(select(TeamManager.team_id).where(TeamManager.user_id == user.id))
+    managed: Iterable[str] = ()
+    if user.role == "manager":
+        managed = session.exec(select(TeamManager.team_id).where(TeamManager.user_id == user.id))
     principal = Principal(
         user_id=user.id,
         username=user.username,

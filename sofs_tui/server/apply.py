@@ -8,9 +8,11 @@ One database transaction per batch, committed once. Inside it:
    their parents, the case scopes and the conflicts named by `resolves`;
 3. each change in `device_seq` order: a replay answers its stored result; the same change id
    with other content is refused (`idempotency_mismatch`) and the first payload is kept; a gap
-   in `device_seq` holds the change (`gap`) until the missing one arrives; otherwise `decide.py`
-   says what it does. An exception while deciding holds that change (`processing`, payload
-   kept), holds later changes to the same record (`dependency`), and the rest go on (F25);
+   in `device_seq` holds the change (`gap`) until the missing one arrives, or until the device
+   declares it will never send it (`skipped_seqs`: a change it keeps back, F22; a change that
+   did arrive under that number always wins); otherwise `decide.py` says what it does. An
+   exception while deciding holds that change (`processing`, payload kept), holds later
+   changes to the same record (`dependency`), and the rest go on (F25);
 4. the effects are written in bulk; then, last, the clock is bumped once for the whole batch and
    the change_log rows, the received changes with their results and the device's
    `last_device_seq` are written, and the transaction commits.
@@ -124,11 +126,14 @@ class _Push:
         self.decided: list[tuple[Work, Decision]] = []
         self.replayed: set[int] = set()  # positions in the batch answered as replays
         self.mismatched: set[int] = set()
+        self.skippable: set[int] = set()  # declared never-sent seqs no received change holds
+        self.passed: list[int] = []  # those this push counted as passed
 
     def run(self) -> PushResponse:
         last_seq = self._lock_device()
         stream = self._load()
-        expected = last_seq + 1
+        self._skippable(last_seq)
+        expected = self._past_skipped(last_seq + 1)
         handled: set[str] = set()
         for work in stream:
             change_id = work.change_id
@@ -154,6 +159,12 @@ class _Push:
         if not self.careful:
             self._write_all([decision for _, decision in self.decided])
         last_seq = max(last_seq, expected - 1)
+        if self.passed:
+            log.info(
+                "push: device %s never sends seqs %s (declared); passed over",
+                self.device_id,
+                _ranges(self.passed),
+            )
         self._finish(last_seq)
         return PushResponse(
             batch_id=self.request.batch_id,
@@ -221,6 +232,23 @@ class _Push:
             retried + works, key=lambda w: (w.change.device_seq, w.prior is None, order[id(w)])
         )
 
+    def _skippable(self, last_seq: int) -> None:
+        """The declared never-sent seqs that may be passed over: above the device's last seq
+        and held by no change received, now or before (a change that arrived always wins)."""
+        declared = {s for s in self.request.skipped_seqs if s > last_seq}
+        if not declared:
+            return
+        declared -= {c.device_seq for c in self.request.changes}
+        self.state.load_seq_owners(declared)
+        self.skippable = declared - self.state.seq_owner.keys()
+
+    def _past_skipped(self, expected: int) -> int:
+        """`expected`, moved past the declared never-sent seqs it meets (F22)."""
+        while expected in self.skippable:
+            self.passed.append(expected)
+            expected += 1
+        return expected
+
     # -- deciding ----------------------------------------------------------------------------
 
     def _in_sequence(self, work: Work, expected: int) -> tuple[Decision | None, int]:
@@ -235,7 +263,9 @@ class _Push:
             if work.prior is not None and work.prior.reason == "gap":
                 return None, expected  # still waiting: nothing to write
             return held("gap"), expected
-        return self._decide(work), expected + 1 if seq == expected else expected
+        if seq < expected:
+            return self._decide(work), expected
+        return self._decide(work), self._past_skipped(expected + 1)
 
     def _decide(self, work: Work) -> Decision:
         if not self.careful:
@@ -268,8 +298,7 @@ class _Push:
         log.error(
             "push: change %s held (processing): %s at %s", work.change_id, type(exc).__name__, where
         )
-        current = self.state.records.get(work.change.id)
-        return held("processing", current.case_id if current else None)
+        return held("processing", self.decider.case_hint(work.change))
 
     def _remember(self, work: Work, decision: Decision) -> None:
         """Make the decision visible to the changes after it in this push."""
@@ -285,6 +314,12 @@ class _Push:
         if decision.status == "held":
             state.blocked.add(change.id)
         prior = work.prior
+        # A retried change still where it was keeps its stored result: `_finish` writes
+        # nothing new for it, and a replay of it in this batch answers that result.
+        unchanged = prior is not None and (prior.status, prior.reason) == (
+            decision.status,
+            decision.reason,
+        )
         state.received[work.change_id] = PriorChange(
             change_id=work.change_id,
             device_id=self.device_id,
@@ -297,7 +332,7 @@ class _Push:
             schema_version=work.schema_version,
             status=decision.status,
             reason=decision.reason,
-            result={"rev": decision.rev},
+            result=prior.result if prior is not None and unchanged else {"rev": decision.rev},
         )
         self.decided.append((work, decision))
 
@@ -398,3 +433,14 @@ class _Push:
             )
         stored = self.state.received[str(change.change_id)].result
         return ChangeResult.model_validate({**stored, "replayed": position in self.replayed})
+
+
+def _ranges(seqs: list[int]) -> str:
+    """Sorted seqs for a log line, runs shortened: "3, 7-9"."""
+    runs: list[list[int]] = []
+    for seq in sorted(seqs):
+        if runs and seq == runs[-1][-1] + 1:
+            runs[-1].append(seq)
+        else:
+            runs.append([seq])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)

@@ -87,9 +87,9 @@ class Decider:
     def decide(self, work: Work) -> Decision:
         change = work.change
         if change.id in self.state.blocked:
-            return held("dependency", self._known_case(change))
+            return held("dependency", self.case_hint(change))
         if not SCHEMA_MIN <= work.schema_version <= SCHEMA_CURRENT:
-            return held("schema", self._known_case(change))
+            return held("schema", self.case_hint(change))
         failpoint("push.decide", change_id=work.change_id, record_id=change.id)
         fields = upcast(change, work.schema_version)
         current = self.state.record(change.id)
@@ -129,9 +129,24 @@ class Decider:
 
     # -- where the change belongs --------------------------------------------------------------
 
-    def _known_case(self, change: Change) -> str | None:
+    def case_hint(self, change: Change) -> str | None:
+        """The case a change is for, as far as the service can tell without deciding it: so a
+        held change, even the create of a new record, is in its case's managers' queue. The
+        record's case; else its parent's, or the case its create named; None when nothing says."""
         current = self.state.records.get(change.id)
-        return current.case_id if current else None
+        if current is not None:
+            return current.case_id
+        if change.entity == "case":
+            return change.id if self.state.case_known(change.id) else None
+        parent = parent_id(change.entity, dict(change.fields), None)
+        if parent is None:  # an update or delete: its create says
+            return self.state.case_of_unknown_record(change.id)
+        spec = ENTITIES[change.entity].parent
+        assert spec is not None
+        if spec[1] == "case":
+            return parent if self.state.case_known(parent) else None
+        found = self.state.record(parent)
+        return found.case_id if found is not None else self.state.case_of_unknown_record(parent)
 
     def _case(
         self, change: Change, fields: dict[str, Any], current: RecordState | None
@@ -163,8 +178,8 @@ class Decider:
             return rejected("invalid")  # a create must say where it hangs
         if isinstance(parent_case, Decision):
             return parent_case
-        if parent_case is None:
-            return held("dependency")  # its parent is held or still to come
+        if parent_case is None:  # its parent is held or still to come
+            return held("dependency", self.state.case_of_unknown_record(parent))
         return parent_case, False
 
     def _parent_case(self, entity: str, parent: str) -> str | Decision | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,7 +47,6 @@ from sofs_tui.sync.protocol import (
     SCHEMA_CURRENT,
     ConflictItem,
     OutcomeItem,
-    PullItem,
     PullResponse,
     RecordItem,
     ScopeItem,
@@ -56,6 +55,15 @@ from sofs_tui.sync.protocol import (
 #: Stop filling a page past this much record text (a page is parsed whole on the laptop).
 PAGE_BYTES = 4 * 1024 * 1024
 _PHASES = ("records", "conflicts")
+#: What an item needs of a `record` row (not its update time and author: fewer values to read).
+_RECORD_COLUMNS = (
+    RECORD.c.id,
+    RECORD.c.entity,
+    RECORD.c.case_id,
+    RECORD.c.rev,
+    RECORD.c.deleted,
+    RECORD.c.data,
+)
 
 
 class CursorGone(Exception):
@@ -125,7 +133,23 @@ def pull_page(
     now: datetime,
     client_schema: int = SCHEMA_CURRENT,
 ) -> PullResponse:
-    """One page of the stream after `cursor` (or of the snapshot, without one)."""
+    """One page of the stream after `cursor` (or of the snapshot, without one), as a model."""
+    body = pull_page_json(engine, principal, cursor, limit, now, client_schema)
+    return PullResponse.model_validate_json(body)
+
+
+def pull_page_json(
+    engine: Engine,
+    principal: Principal,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+    client_schema: int = SCHEMA_CURRENT,
+) -> bytes:
+    """One page as the `PullResponse` JSON the route sends. Record items are written straight
+    from their rows (`record_json`: the stored data is JSON already, so it is neither parsed
+    nor validated again); the envelope and the rarer items are the protocol models' own JSON.
+    """
     limit = max(1, min(limit, MAX_PAGE))
     with read_snapshot(engine) as connection:
         epoch = server_epoch(connection)
@@ -138,13 +162,20 @@ def pull_page(
             next_cursor, has_more = page.follow_log(at, clock)
         else:
             next_cursor, has_more = page.snapshot(at)
-    return PullResponse(
-        items=page.items,
+    envelope = PullResponse(
+        items=[],
         next_cursor=next_cursor.encode(),
         has_more=has_more,
         server_time=now,
         server_epoch=epoch,
-    )
+    ).model_dump_json(by_alias=True)
+    if not envelope.startswith(_NO_ITEMS):
+        raise RuntimeError("PullResponse must serialise `items` first")
+    items = ",".join(page.items)
+    return f'{{"items":[{items}]{envelope[len(_NO_ITEMS) :]}'.encode()
+
+
+_NO_ITEMS = '{"items":[]'
 
 
 class _Page:
@@ -155,7 +186,7 @@ class _Page:
         self.principal = principal
         self.limit = limit
         self.client_schema = client_schema
-        self.items: list[PullItem] = []
+        self.items: list[str] = []  # each item's JSON
         self.size = 0
         self.open_ids: dict[str, set[str]] = {}  # record id -> its open conflicts
         self.visible_cases = select(CASE_SCOPE.c.case_id).where(visible_cases_clause(principal))
@@ -165,7 +196,7 @@ class _Page:
             return True  # a page always makes progress
         return len(self.items) + count <= MAX_PAGE and self.size + size <= PAGE_BYTES
 
-    def _add(self, items: list[PullItem], size: int) -> None:
+    def _add(self, items: list[str], size: int) -> None:
         self.items.extend(items)
         self.size += size
 
@@ -175,7 +206,7 @@ class _Page:
         log = CHANGE_LOG.c
         mine = log.principal_user_id == self.principal.user_id
         query = (
-            select(CHANGE_LOG)
+            select(log.seq, log.kind, log.record_id, log.case_id, log.conflict_id, log.change_id)
             .where(
                 log.seq > at.seq,
                 log.seq <= clock,
@@ -188,7 +219,7 @@ class _Page:
             .order_by(log.seq)
             .limit(self.limit + 1)
         )  # fmt: skip
-        rows = list(self.connection.execute(query))
+        rows = self.connection.execute(query).all()  # fetchall: one call, not one per row
         more = len(rows) > self.limit
         rows = rows[: self.limit]
         # A record or conflict named twice in the page is sent once, where it last appears, in
@@ -220,33 +251,31 @@ class _Page:
         gained: set[str],
         snapshots: dict[str, tuple[list[Any], list[Any]]],
         outcomes: dict[str, Any],
-    ) -> tuple[list[PullItem], int]:
+    ) -> tuple[list[str], int]:
         kind = row.kind
         if kind == sync_log.RECORD:
             record = records.get(row.record_id)
             if record is None:
                 return [], 0
-            return [self._record_item(record, row.seq)], len(record.data)
+            return [self._record_json(record, row.seq)], len(record.data)
         if kind == sync_log.CONFLICT:
             conflict = conflicts.get(row.conflict_id)
             if conflict is None:
                 return [], 0
-            return [self._conflict_item(conflict, row.seq)], _conflict_size(conflict)
+            return [self._conflict_json(conflict, row.seq)], _conflict_size(conflict)
         if kind == REVOKE:
-            return [ScopeItem(seq=row.seq, op="revoke", case_id=row.case_id)], 0
+            return [ScopeItem(seq=row.seq, op="revoke", case_id=row.case_id).model_dump_json()], 0
         if kind == GAIN:
             # A gain later revoked again brings nothing: the revoke follows in the stream.
             live, open_conflicts = snapshots.get(row.case_id, ([], []))
             if row.case_id not in gained:
                 live, open_conflicts = [], []
-            gain = ScopeItem(
-                seq=row.seq,
-                op="gain",
-                case_id=row.case_id,
-                snapshot=[self._record_item(r, row.seq) for r in live],
-            )
-            items: list[PullItem] = [gain]
-            items += [self._conflict_item(c, row.seq) for c in open_conflicts]
+            gain = ScopeItem(seq=row.seq, op="gain", case_id=row.case_id).model_dump_json()
+            snapshot = ",".join(self._record_json(r, row.seq) for r in live)
+            if not gain.endswith(_NO_SNAPSHOT):
+                raise RuntimeError("ScopeItem must serialise `snapshot` last")
+            items = [gain[: -len(_NO_SNAPSHOT)] + f'"snapshot":[{snapshot}]}}']
+            items += [self._conflict_json(c, row.seq) for c in open_conflicts]
             size = sum(len(r.data) for r in live) + sum(map(_conflict_size, open_conflicts))
             return items, size
         received = outcomes.get(row.change_id)
@@ -260,14 +289,14 @@ class _Page:
             rev=result.get("rev"),
             reason=received.reason or None,
         )
-        return [outcome], 0
+        return [outcome.model_dump_json()], 0
 
     # -- the snapshot ----------------------------------------------------------------------------
 
     def snapshot(self, at: Cursor) -> tuple[Cursor, bool]:
         if at.phase == "records":
             query = (
-                select(RECORD)
+                select(*_RECORD_COLUMNS)
                 .where(
                     RECORD.c.case_id.in_(self.visible_cases),
                     RECORD.c.deleted == false(),
@@ -276,7 +305,7 @@ class _Page:
                 .order_by(RECORD.c.id)
                 .limit(self.limit + 1)
             )
-            rows = list(self.connection.execute(query))
+            rows = self.connection.execute(query).all()
             open_ids = self._open_conflict_ids(
                 CONFLICT.c.case_id.in_(self.visible_cases)
                 & (CONFLICT.c.record_id > at.after)
@@ -286,7 +315,7 @@ class _Page:
                 if n == self.limit or not self._room_for(1, len(row.data)):
                     after = rows[n - 1].id if n else at.after
                     return Cursor(at.epoch, at.seq, "records", after), True
-                self._add([self._record_item(row, at.seq, open_ids.get(row.id, []))], len(row.data))
+                self._add([self._record_json(row, at.seq, open_ids.get(row.id, []))], len(row.data))
             at = Cursor(at.epoch, at.seq, "conflicts", "")
         query = (
             select(CONFLICT)
@@ -302,13 +331,13 @@ class _Page:
         for conflict in self.connection.execute(query):
             if len(self.items) >= self.limit or not self._room_for(1, _conflict_size(conflict)):
                 return Cursor(at.epoch, at.seq, "conflicts", last), True
-            self._add([self._conflict_item(conflict, at.seq)], _conflict_size(conflict))
+            self._add([self._conflict_json(conflict, at.seq)], _conflict_size(conflict))
             last = conflict.id
         return Cursor(at.epoch, at.seq), False
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def _logged_records(self, rows: list[Any]) -> dict[str, Any]:
+    def _logged_records(self, rows: Sequence[Any]) -> dict[str, Any]:
         """The current state of the records the page's log rows name, and their open
         conflicts. Both are read through the log itself (the record rows of the page's seq
         range in the caller's cases: the page's own), not through a list of up to 500 ids
@@ -324,7 +353,9 @@ class _Page:
         )
         found = {
             row.id: row
-            for row in self.connection.execute(select(RECORD).where(RECORD.c.id.in_(named)))
+            for row in self.connection.execute(
+                select(*_RECORD_COLUMNS).where(RECORD.c.id.in_(named))
+            ).all()
         }
         self._note_open(self._open_conflict_ids(CONFLICT.c.record_id.in_(named)))
         return found
@@ -362,10 +393,10 @@ class _Page:
         """Every live record and open conflict of each case (a gain's snapshot)."""
         found: dict[str, tuple[list[Any], list[Any]]] = {c: ([], []) for c in case_ids}
         for part in chunks(case_ids):
-            live: Select[Any] = select(RECORD).where(
+            live: Select[Any] = select(*_RECORD_COLUMNS).where(
                 RECORD.c.case_id.in_(part), RECORD.c.deleted == false()
             )
-            for row in self.connection.execute(live.order_by(RECORD.c.id)):
+            for row in self.connection.execute(live.order_by(RECORD.c.id)).all():
                 found[row.case_id][0].append(row)
             still_open = select(CONFLICT).where(
                 CONFLICT.c.case_id.in_(part), CONFLICT.c.status == "open"
@@ -389,12 +420,17 @@ class _Page:
 
     # -- items -------------------------------------------------------------------------------------
 
-    def _record_item(self, row: Any, seq: int, open_ids: list[str] | None = None) -> RecordItem:
+    def _record_json(self, row: Any, seq: int, open_ids: list[str] | None = None) -> str:
         conflicts = open_ids if open_ids is not None else self.open_ids.get(row.id, ())
-        return record_item(row, seq, sorted(conflicts), self.client_schema)
+        return record_json(row, seq, sorted(conflicts), self.client_schema)
 
-    def _conflict_item(self, row: Any, seq: int) -> ConflictItem:
-        return conflict_item(row, seq, self.client_schema)
+    def _conflict_json(self, row: Any, seq: int) -> str:
+        return conflict_item(row, seq, self.client_schema).model_dump_json()
+
+
+_NO_SNAPSHOT = '"snapshot":[]}'
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_string: Callable[[str], str] = json.encoder.encode_basestring  # a JSON string, quoted
 
 
 def record_item(
@@ -410,6 +446,24 @@ def record_item(
         deleted=bool(row.deleted),
         data=for_client(row.entity, json.loads(row.data), client_schema),
         open_conflicts=open_conflicts,
+    )
+
+
+def record_json(
+    row: Any, seq: int, open_conflicts: list[str], client_schema: int = SCHEMA_CURRENT
+) -> str:
+    """`record_item(...).model_dump_json()`, written directly: the row's `data` is the JSON
+    the service stored (a flat object of scalars), sent as it is to a current client."""
+    if client_schema >= SCHEMA_CURRENT:
+        data = row.data
+    else:
+        data = _dumps(for_client(row.entity, json.loads(row.data), client_schema))
+    conflicts = _dumps([str(c) for c in open_conflicts]) if open_conflicts else "[]"
+    return (
+        f'{{"type":"record","seq":{int(seq)},"entity":{_string(row.entity)},'
+        f'"id":{_string(row.id)},"case_id":{_string(row.case_id)},"rev":{int(row.rev)},'
+        f'"deleted":{"true" if row.deleted else "false"},"data":{data},'
+        f'"open_conflicts":{conflicts}}}'
     )
 
 

@@ -159,7 +159,34 @@ def push_changes(
         raise HTTPException(status_code=refused.status_code, detail=refused.detail) from None
 
 
-@router.get("/changes", response_model=PullResponse, responses=_errors(410, 426))
+#: What the handshake says, on every pull answer too, so that a client which skipped /info
+#: (nothing to push, synced with this service before) still learns of a version change from
+#: the one request it makes. Headers, not body fields: older clients refuse unknown fields.
+SERVED_HEADERS = {
+    "Sync-Protocols": ",".join(map(str, [PROTOCOL_VERSION])),
+    "Sync-Schema-Min": str(SCHEMA_MIN),
+    "Sync-Schema-Max": str(SCHEMA_CURRENT),
+}
+_SERVED_DOCS = {
+    "Sync-Protocols": "Protocol versions served, comma-separated (as /info's protocol_versions)",
+    "Sync-Schema-Min": "Oldest entity schema served (as /info's schema.min)",
+    "Sync-Schema-Max": "Newest entity schema served (as /info's schema.max)",
+}
+
+
+@router.get(
+    "/changes",
+    response_model=PullResponse,
+    responses={
+        200: {
+            "headers": {
+                name: {"description": text, "schema": {"type": "string"}}
+                for name, text in _SERVED_DOCS.items()
+            }
+        },
+        **_errors(410, 426),
+    },
+)
 def pull_changes(
     principal: PrincipalDep,
     engine: EngineDep,
@@ -172,10 +199,11 @@ def pull_changes(
     if client_schema < SCHEMA_MIN:
         raise HTTPException(status_code=426, detail="upgrade_required")
     try:
-        page = pull.pull_page(engine, principal, cursor, limit, clock(), client_schema)
+        body = pull.pull_page_json(engine, principal, cursor, limit, clock(), client_schema)
     except pull.CursorGone:
         raise HTTPException(status_code=410, detail="resync_required") from None
-    return _json(page)
+    # Written as the PullResponse JSON already (pull.py): no model to build, nothing to encode.
+    return Response(body, media_type="application/json", headers=SERVED_HEADERS)
 
 
 @router.get("/changes/{change_id}", response_model=ChangeStatusResponse, responses=_errors(404))

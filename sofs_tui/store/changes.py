@@ -70,6 +70,20 @@ def _sha(entity: str, record_id: str, op: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _held_change(session: Session, record_id: str) -> str | None:
+    """The record's last stored change if the service holds it (its outcome, and so the rev
+    it makes, is still to come); None when the last one applied, conflicted or was refused."""
+    last = session.exec(
+        select(Outbox)
+        .where(Outbox.record_id == record_id, Outbox.state == "done")
+        .order_by(col(Outbox.device_seq).desc())
+        .limit(1)
+    ).first()
+    if last is None or json.loads(last.result or "{}").get("status") != "held":
+        return None
+    return last.change_id
+
+
 def _outbox(session: Session, store: Store, row: Synced, op: str, fields: dict[str, Any]) -> Outbox:
     entity = row.ENTITY
     now = store.now()
@@ -93,6 +107,10 @@ def _outbox(session: Session, store: Store, row: Synced, op: str, fields: dict[s
         unsent.client_time = now
         session.add(unsent)
         return unsent
+    # While an earlier change is in flight, or held by the service, its rev is unknown:
+    # this one is based on that change, so the service orders it after it (never a
+    # conflict of the worker with herself, F25).
+    before = unsent.change_id if unsent is not None else _held_change(session, row.id)
     change = Outbox(
         change_id=str(uuid.uuid4()),
         device_seq=_next_seq(session),
@@ -100,8 +118,7 @@ def _outbox(session: Session, store: Store, row: Synced, op: str, fields: dict[s
         record_id=row.id,
         op=op,
         base_rev=row.server_rev,
-        # Its server rev is unknown while the earlier change is in flight.
-        base_change_id=unsent.change_id if unsent is not None else None,
+        base_change_id=before,
         fields=json.dumps(fields, ensure_ascii=False),
         payload_sha256=_sha(entity, row.id, op, fields),
         client_time=now,

@@ -34,6 +34,7 @@ from sofs_tui.store.sync_conflicts import (
     list_conflicts,
 )
 from sofs_tui.store.sync_push import ChangeNotice, PushOutcome, apply_push_results
+from sofs_tui.store.sync_rows import settle
 from sofs_tui.store.tables import ENTITY_TABLES, LocalConflict, Outbox, SyncMeta
 
 __all__ = [
@@ -45,7 +46,6 @@ __all__ = [
     "PushOutcome",
     "SyncSettings",
     "SyncStatus",
-    "acquire_sync_lock",
     "apply_page",
     "apply_push_results",
     "assessment_has_open_conflicts",
@@ -64,7 +64,7 @@ __all__ = [
     "purge_sent_log",
     "record_success",
     "release_batch",
-    "release_sync_lock",
+    "resend_after_restore",
     "reset_inflight",
     "set_server",
     "sweep_after_resync",
@@ -78,7 +78,7 @@ SENT_LOG_DAYS = 30
 CHANGE_OVERHEAD_BYTES = 512
 
 
-# --- Settings, registration, lock ------------------------------------------------------------
+# --- Settings, registration ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -159,40 +159,6 @@ def record_success(store: Store, clock_offset_s: float | None) -> None:
         if clock_offset_s is not None:
             meta.clock_offset_s = clock_offset_s
         session.add(meta)
-
-
-def acquire_sync_lock(store: Store, owner: str, lease: timedelta) -> bool:
-    """Take (or extend) the one-sync-at-a-time lock; False while another owner holds it.
-
-    Runs under BEGIN IMMEDIATE, so two processes cannot both take it. The lease lets a lock
-    left by a killed process lapse; a running sync renews it at every batch and page.
-    """
-    with store.write() as session:
-        meta = _meta(session)
-        now = store.now()
-        # A lease ending more than one lease from now was taken before the clock went back:
-        # it has lapsed, or a clock put right would shut sync out for as long as it was
-        # wrong (I9; the e2e test F15 "a clock set back after a crash").
-        held_by_other = (
-            meta.sync_lock_owner not in ("", owner)
-            and meta.sync_lock_until is not None
-            and now < meta.sync_lock_until <= now + lease
-        )
-        if held_by_other:
-            return False
-        meta.sync_lock_owner = owner
-        meta.sync_lock_until = now + lease
-        session.add(meta)
-        return True
-
-
-def release_sync_lock(store: Store, owner: str) -> None:
-    with store.write() as session:
-        meta = _meta(session)
-        if meta.sync_lock_owner == owner:
-            meta.sync_lock_owner = ""
-            meta.sync_lock_until = None
-            session.add(meta)
 
 
 # --- Push ------------------------------------------------------------------------------------
@@ -291,6 +257,36 @@ def release_batch(
             if never_sent and row.attempts > 0:
                 row.attempts -= 1
             session.add(row)
+
+
+def resend_after_restore(store: Store, server_epoch: str, last_device_seq: int) -> int:
+    """The service came back from a backup (a new epoch) holding this device's changes only
+    up to `last_device_seq`. Every later change it had stored, whatever its answer, goes back
+    to pending, to be sent again in device order under its own change_id (the service replays
+    any it still has), so the service gets back what it lost and no sequence number is
+    missing; their rows count as unsent until then, so no resync sweep or pull touches them.
+    The pull starts again from a snapshot of the restored service. One transaction; returns
+    how many changes go again (F21, reference/sync.md §2.8)."""
+    with store.write() as session:
+        rows = session.exec(
+            select(Outbox).where(Outbox.state == "done", col(Outbox.device_seq) > last_device_seq)
+        ).all()
+        for change in rows:
+            change.state = "pending"  # attempts stay: rule L2 never folds an edit into it
+            change.last_error = "service_restored"
+            session.add(change)
+        session.flush()
+        for entity, record_id in {(c.entity, c.record_id) for c in rows}:
+            table = ENTITY_TABLES.get(entity)
+            row = session.get(table, record_id) if table is not None else None
+            if row is not None:
+                settle(session, row)
+        meta = _meta(session)
+        meta.server_epoch = server_epoch
+        meta.cursor = ""
+        meta.next_device_seq = max(meta.next_device_seq, last_device_seq + 1)
+        session.add(meta)
+        return len(rows)
 
 
 def flag_changes(store: Store, change_ids: Iterable[str], reason: str) -> None:

@@ -47,6 +47,20 @@ class PushOutcome:
     notices: list[ChangeNotice] = field(default_factory=list)
 
 
+def flagged_seqs(store: Store, limit: int) -> list[int]:
+    """The device_seqs of the changes kept back (flagged): this device will never send them,
+    and says so in each push so its later changes do not wait for them on the service. The
+    newest `limit`, in order (older ones were declared with the pushes that followed them)."""
+    with store.read() as session:
+        seqs = session.exec(
+            select(Outbox.device_seq)
+            .where(Outbox.state == "flagged")
+            .order_by(col(Outbox.device_seq).desc())
+            .limit(limit)
+        ).all()
+    return sorted(int(seq) for seq in seqs)
+
+
 def apply_push_results(
     store: Store, change_ids: Sequence[str], response: PushResponse
 ) -> PushOutcome:

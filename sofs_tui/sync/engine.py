@@ -9,23 +9,23 @@ it back to pending, a page and its cursor are applied together or not at all.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 from pydantic import ValidationError
 
 from sofs_tui import __version__
-from sofs_tui.store import sync_local
+from sofs_tui.store import sync_local, sync_push
 from sofs_tui.store.errors import StoreError
 from sofs_tui.store.store import Store
+from sofs_tui.store.sync_lock import SyncLock, sync_lock_path
 from sofs_tui.sync.client import (
     BadResponse,
     Gone,
@@ -52,6 +52,7 @@ from sofs_tui.sync.protocol import (
     MAX_BATCH_BYTES,
     MAX_BATCH_CHANGES,
     MAX_PAGE,
+    MAX_SKIPPED_SEQS,
     PROTOCOL_VERSION,
     SCHEMA_CURRENT,
     Change,
@@ -133,10 +134,9 @@ def page_problems(page: PullResponse) -> list[str]:
 
 class SyncEngine:
     """Push before pull, under a lock so two syncs never interleave (F23): an asyncio lock
-    for this engine, and the store's lock row (BEGIN IMMEDIATE) for other engines and
-    processes on the same store."""
-
-    LOCK_LEASE = timedelta(minutes=10)
+    for this engine, and the store's sync lock file (`store/sync_lock.py`, an OS lock) for other
+    engines in this process and other processes. That lock ends with its process, so a sync
+    killed mid-way never shuts the next one out (F8)."""
 
     def __init__(
         self,
@@ -157,11 +157,12 @@ class SyncEngine:
         self._label = (device_label or f"sofs on {socket.gethostname()}")[:120]
         self.backoff = backoff or Backoff()
         self._lock = asyncio.Lock()
-        # The app passes one owner for all its engines: a sync cut short by the idle lock
-        # leaves the store's lock row to it, and the engine built after unlock resumes.
+        # Who holds the sync lock, written into its file for support (the app passes one
+        # owner for all its engines).
         self._owner = owner or uuid.uuid4().hex
         self._lock_wait = lock_wait
         self._lock_poll = lock_poll
+        self._sync_lock: SyncLock | None = None
         self._clock = clock or store.now
         self._info: InfoResponse | None = None
         self._pull_allowed = True
@@ -179,7 +180,12 @@ class SyncEngine:
         summary (`error`, `errors`, `retry_in`), with every local row kept."""
         summary = SyncSummary()
         async with self._lock:
-            if not await self._take_lock():
+            try:
+                lock = await self._take_lock()
+            except StoreError as exc:  # e.g. the store was locked meanwhile
+                summary.stop(exc)
+                return self._finish(summary)
+            if lock is None:
                 summary.stop(SyncBusy())
                 return self._finish(summary)
             try:
@@ -187,8 +193,7 @@ class SyncEngine:
             except (SyncError, StoreError) as exc:
                 summary.stop(exc)
             finally:
-                with contextlib.suppress(StoreError):  # else the lease runs out on its own
-                    await asyncio.to_thread(sync_local.release_sync_lock, self._store, self._owner)
+                lock.release()
         return self._finish(summary)
 
     async def handshake(self) -> InfoResponse:
@@ -201,29 +206,67 @@ class SyncEngine:
             self._info = info
         settings = await asyncio.to_thread(sync_local.sync_settings, self._store)
         if settings.registered_url != self._client.base_url:
-            registration = DeviceRegistration(
-                label=self._label, app_version=__version__, schema_version=SCHEMA_CURRENT
-            )
-            device = await self._authorised(
-                self._client.register_device, self._store.device_id, registration
-            )
-            if device.device_id != UUID(self._store.device_id):
-                raise BadResponse(detail="registration answered for another device")
-            if device.server_time is not None:
-                self._note_time(device.server_time)
-            await asyncio.to_thread(
-                sync_local.mark_registered,
-                self._store,
-                self._client.base_url,
-                device.last_device_seq,
-            )
+            await self._register()
         return self._info
+
+    async def _register(self) -> int:
+        """Register this device (idempotent); the last device_seq the service holds of it."""
+        registration = DeviceRegistration(
+            label=self._label, app_version=__version__, schema_version=SCHEMA_CURRENT
+        )
+        device = await self._authorised(
+            self._client.register_device, self._store.device_id, registration
+        )
+        if device.device_id != UUID(self._store.device_id):
+            raise BadResponse(detail="registration answered for another device")
+        if device.server_time is not None:
+            self._note_time(device.server_time)
+        await asyncio.to_thread(
+            sync_local.mark_registered, self._store, self._client.base_url, device.last_device_seq
+        )
+        return device.last_device_seq
+
+    async def _after_restore(self, info: InfoResponse) -> bool:
+        """F21: a service restored from a backup has a new epoch and has lost what was stored
+        after the backup. Every change of ours it no longer holds (above the last device_seq
+        it knows) goes back to pending, to be pushed again before the resync, so the sweep
+        finds them on the service and our next changes follow in sequence. True if so."""
+        settings = await asyncio.to_thread(sync_local.sync_settings, self._store)
+        if not settings.server_epoch or settings.server_epoch == info.server_epoch:
+            return False
+        last_device_seq = await self._register()
+        again = await asyncio.to_thread(
+            sync_local.resend_after_restore, self._store, info.server_epoch, last_device_seq
+        )
+        log.warning("sync: the service was restored from a backup; %d changes go again", again)
+        return True
+
+    async def _full_handshake(self) -> None:
+        """The handshake; a new engine then checks for a restore against the cached epoch."""
+        fresh = self._info is None
+        info = await self.handshake()
+        if fresh:  # a cached epoch may be stale: a restore is then found at the 410
+            await self._after_restore(info)
+
+    async def _info_can_wait(self) -> bool:
+        """True when a new engine may skip /info, so that a sync with nothing to do is one
+        request: this store is registered with this service, holds a cursor from it and has
+        nothing to push. The pull answer then says whether the service still speaks our
+        versions (`SyncClient.served`; else the full handshake follows), and a restore answers
+        410. The first push of this engine does the full handshake first."""
+        if self._info is not None:
+            return False  # the handshake is local from now on (the registration check)
+        settings = await asyncio.to_thread(sync_local.sync_settings, self._store)
+        if settings.registered_url != self._client.base_url or not settings.cursor:
+            return False
+        return await asyncio.to_thread(sync_local.pending_count, self._store) == 0
 
     # --- The cycle ---------------------------------------------------------------------------
 
     async def _run(self, summary: SyncSummary, progress: ProgressCallback | None) -> None:
         await asyncio.to_thread(sync_local.reset_inflight, self._store)
-        await self.handshake()
+        if not await self._info_can_wait():
+            await self._full_handshake()
         try:
             await self._push(summary, progress)
         except UnknownDevice:  # the service lost its record of us: register, then go on
@@ -239,9 +282,10 @@ class SyncEngine:
 
     async def _push(self, summary: SyncSummary, progress: ProgressCallback | None) -> None:
         total = await asyncio.to_thread(sync_local.pending_count, self._store)
+        if total and self._info is None:  # skipped by _info_can_wait; a save came since
+            await self._full_handshake()
         done = 0
         while True:
-            await self._renew_lock()
             batch = await asyncio.to_thread(
                 sync_local.take_batch,
                 self._store,
@@ -260,11 +304,16 @@ class SyncEngine:
             if not changes:
                 continue
             ids = [str(change.change_id) for change in changes]
+            # The changes kept back (flagged) are never sent: say so, or every later change
+            # would wait for them on the service as a gap (F22). Read again for each batch, so
+            # one flagged earlier in this sync is declared by the changes after it.
+            skipped = await asyncio.to_thread(sync_push.flagged_seqs, self._store, MAX_SKIPPED_SEQS)
             request = PushRequest(
                 device_id=UUID(self._store.device_id),
                 batch_id=uuid.uuid4(),
                 schema_version=SCHEMA_CURRENT,
                 changes=changes,
+                skipped_seqs=skipped,
             )
             try:
                 response = await self._authorised(self._client.push, request)
@@ -308,16 +357,25 @@ class SyncEngine:
         # revisions old shadows hold, and clean rows it does not name are swept afterwards.
         resync = cursor is None
         seen: set[str] = set()
+        seen_conflicts: set[str] = set()
         received = 0
         while True:
-            await self._renew_lock()
             try:
                 page = await self._authorised(self._client.pull, cursor, self._page)
             except Gone:
                 if resync:
                     raise
-                resync, cursor, seen = True, None, set()  # 410: start again from a snapshot
+                self._info = None  # 410: was the service restored? Then push again first
+                if await self._after_restore(await self.handshake()):
+                    await self._push(summary, progress)
+                resync, cursor = True, None  # and start again from a snapshot
+                seen, seen_conflicts = set(), set()
                 continue
+            served = self._client.served
+            if self._info is None and (served is None or not served.speaks_ours):
+                await self._full_handshake()  # /info was skipped: the answer says too little
+                if not self._pull_allowed:
+                    raise UpgradeRequired()
             problems = page_problems(page)
             if problems:
                 raise BadResponse(detail=f"page refused: {len(problems)} invalid values")
@@ -334,6 +392,9 @@ class SyncEngine:
             summary.conflicts += outcome.conflicts
             summary.removed += outcome.removed
             seen |= outcome.record_ids
+            seen_conflicts |= {
+                str(i.conflict_id) for i in page.items if isinstance(i, ConflictItem)
+            }
             received += len(page.items)
             if page.has_more and page.next_cursor == cursor:
                 raise BadResponse(detail="a page that does not move on")
@@ -344,7 +405,7 @@ class SyncEngine:
                 break
         if resync:
             summary.removed += await asyncio.to_thread(
-                sync_local.sweep_after_resync, self._store, seen
+                sync_local.sweep_after_resync, self._store, seen, seen_conflicts
             )
 
     # --- Helpers -----------------------------------------------------------------------------
@@ -384,25 +445,19 @@ class SyncEngine:
         )
         self._page = max(1, min(MAX_PAGE, info.limits.max_page))
 
-    async def _take_lock(self) -> bool:
+    async def _take_lock(self) -> SyncLock | None:
+        """The store's sync lock, waiting up to `lock_wait` for another sync to end."""
+        if self._sync_lock is None:
+            path = await asyncio.to_thread(sync_lock_path, self._store)
+            self._sync_lock = SyncLock(path, self._owner)
+        lock = self._sync_lock
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._lock_wait
-        while True:
-            taken = await asyncio.to_thread(
-                sync_local.acquire_sync_lock, self._store, self._owner, self.LOCK_LEASE
-            )
-            if taken:
-                return True
+        while not lock.acquire():  # never blocks: a try, then a short sleep
             if loop.time() >= deadline:
-                return False
+                return None
             await asyncio.sleep(self._lock_poll)
-
-    async def _renew_lock(self) -> None:
-        taken = await asyncio.to_thread(
-            sync_local.acquire_sync_lock, self._store, self._owner, self.LOCK_LEASE
-        )
-        if not taken:
-            raise SyncBusy(detail="lock taken over")
+        return lock
 
     def _note_time(self, server_time: datetime) -> None:
         self._offset = (server_time - self._clock()).total_seconds()

@@ -135,11 +135,29 @@ class Change(Strict):
         return entity
 
 
+#: How many never-sent device_seqs one push may declare (PushRequest.skipped_seqs).
+MAX_SKIPPED_SEQS = 10_000
+
+
 class PushRequest(Strict):
     device_id: UUID
     batch_id: UUID
     schema_version: Count
     changes: list[Change] = Field(min_length=1, max_length=MAX_BATCH_CHANGES)
+    # Added after protocol 1 shipped: optional, and left out of the body when empty, so older
+    # clients and services never see it unless it matters.
+    skipped_seqs: list[Positive] = Field(
+        default_factory=list,
+        max_length=MAX_SKIPPED_SEQS,
+        exclude_if=lambda seqs: not seqs,
+        description=(
+            "Device sequence numbers this device will never send: changes it keeps back, "
+            "flagged on the device (too large for the service, or not expressible). The "
+            "service counts them as passed when it applies the device's changes in order, so "
+            "the changes after them do not wait as 'gap'. A number the service has received "
+            "a change for is unaffected. Re-declared with every push; optional."
+        ),
+    )
 
 
 class ChangeResult(Strict):

@@ -384,9 +384,10 @@ async def test_requests_made_by_a_sync_with_nothing_to_do(tmp_path: Path) -> Non
     m.note(f"new process (`sofs sync`):          {len(new_process)}: {', '.join(new_process)}")
     if len(new_process) > 1:
         m.note(
-            "a new process asks /info again (the handshake lives in the engine) and refreshes "
-            "(access tokens live in memory only); keeping the handshake in SyncMeta, redone on "
-            "426, 410 or a new epoch, would save /info; the refresh stays unless access tokens "
-            "were kept in the keyring for their 15 minutes"
+            "a new process skips /info (registered here, holds a cursor, nothing to push: the "
+            "pull answer's Sync-* headers and a 410 bring the handshake back when needed) but "
+            "still refreshes, since access tokens live in memory only; that request stays unless "
+            "access tokens were kept in the keyring for their 15 minutes"
         )
     assert not any("push" in request for request in same_engine + new_process)
+    assert "GET /sync/v1/info" not in same_engine + new_process

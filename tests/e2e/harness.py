@@ -276,9 +276,6 @@ class Laptop:
         if self._corpse is not None:
             self._corpse.dispose()
             self._corpse = None
-        # The killed sync's lock lapses after its lease (SyncEngine.LOCK_LEASE); a restart comes
-        # later than that here, so it is not what a test is about.
-        self.clock.advance(seconds=SyncEngine.LOCK_LEASE.total_seconds() + 60)
         self.store = open_with_key(self.folder / DB_NAME, DataKey(self._key))
         self.store.clock = self.clock
         self.engine = self._new_engine()

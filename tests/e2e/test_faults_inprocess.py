@@ -391,25 +391,24 @@ async def test_F25_a_poison_change_is_held_and_its_neighbours_apply(world: World
     oracle.check_all(world)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG store/changes.py _outbox: an edit to a record whose last change the service "
-        "holds (done, status held: its rev is unknown) is sent with base_rev = the row's old "
-        "server_rev and no base_change_id, so when the held change applies, the edit meets "
-        "it as a concurrent change: a conflict of the worker with herself."
-    ),
-)
 async def test_F25_an_edit_made_while_its_create_is_held_applies_after_it_without_a_conflict(
     world: World,
 ) -> None:
     alice, bob, ids = await _pair(world)
+    mia = world.laptop("mia", "manager", manages=("team-a",))
     poisoned = alice.add_entry(ids["assessment"], "The service chokes on this one.")
     with server_failpoint("push.decide", _choke_on(poisoned), times=99):
         assert (await alice.sync_ok()).held == 1
         alice.edit_entry(poisoned, "The service chokes on this one, still.")
         assert (await alice.sync_ok()).held == 1  # later changes to it wait behind it
+    create, edit = [r for r in oracle.outbox(alice) if r.record_id == poisoned]
+    assert (edit.base_rev, edit.base_change_id) == (None, create.change_id)  # after it
+    status, queue = await mia.get("/sync/v1/held")  # a new record's held changes: its case's
+    assert status == 200
+    assert {(i["change_id"], i["case_id"], i["reason"]) for i in queue["items"]} == {
+        (create.change_id, ids["case"], "processing"),
+        (edit.change_id, ids["case"], "dependency"),
+    }
     alice.add_entry(ids["assessment"], "Any push retries the held ones.")
     await world.sync_all()
     oracle.check_all(world)

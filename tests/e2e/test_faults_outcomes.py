@@ -359,17 +359,6 @@ async def test_F20_a_push_below_the_minimum_schema_is_held_and_pull_asks_for_an_
     oracle.check_nothing_lost(world, on_service=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG sync/engine.py SyncEngine._pull (known gap): on 410 after a restore (new "
-        "server_epoch) the engine resyncs but never re-pushes its sent log, and "
-        "sweep_after_resync then deletes the clean local copies of changes the restored "
-        "service lost; the device's last_device_seq also went back, so its next changes "
-        "would wait as held: gap for sequence numbers it will never send again."
-    ),
-)
 async def test_F21_a_service_restored_from_a_backup_gets_back_every_change_acked_after_it(
     world: World,
 ) -> None:
@@ -388,3 +377,58 @@ async def test_F21_a_service_restored_from_a_backup_gets_back_every_change_acked
     await world.sync_all()
     oracle.check_all(world)
     assert oracle.records(world.service)[later].rev == 1
+
+
+async def test_F21_after_a_restore_lost_changes_go_again_before_new_work_whether_or_not_restarted(
+    world: World,
+) -> None:
+    alice, bob, ids = await _pair(world)
+    restore = world.service.backup()
+    alice.edit_entry(ids["e1"], "Dad shouts at night, Mum says.")
+    bob_later = bob.add_entry(ids["assessment"], "Bob's, acked after the backup.")
+    await alice.sync_ok()
+    await bob.sync_ok()
+    await alice.sync_ok()
+
+    restore()
+    alice.reopen()  # the app started again: its handshake finds the new epoch before a push
+    alice_new = alice.add_entry(ids["assessment"], "Alice's, after the restore.")
+    bob_new = bob.add_entry(ids["assessment"], "Bob's, after the restore.")  # bob still running
+    first = await alice.sync_ok()
+    assert (first.sent, first.held, first.conflicts) == (2, 0, 0)  # the lost edit, then hers
+    assert oracle.records(world.service)[alice_new].rev == 1
+    await bob.sync_ok()  # his new work went first, waited for the lost one, then applied
+    await world.sync_all()
+    await world.sync_all()
+    oracle.check_all(world)
+    assert not oracle.conflicts(world.service)
+    for laptop in (alice, bob):
+        assert {json.loads(r.result)["status"] for r in laptop.rows(Outbox)} == {"applied"}
+        assert sync_local.sync_status(laptop.store).held_records == 0
+        assert {bob_later, bob_new, alice_new} <= {e.id for e in laptop.rows(Entry)}
+    assert alice.row(Entry, ids["e1"]).text == "Dad shouts at night, Mum says."
+
+
+async def test_F21_a_conflict_lost_in_a_restore_is_met_again_and_stays_one_conflict(
+    world: World,
+) -> None:
+    alice, bob, ids = await _pair(world)
+    restore = world.service.backup()
+    alice.edit_entry(ids["e1"], "Dad shouts at night, Mum says.")
+    bob.edit_entry(ids["e1"], "Dad shouted twice this week.")
+    await alice.sync_ok()
+    assert (await bob.sync_ok()).conflicts == 1
+    await alice.sync_ok()
+
+    restore()
+    await world.sync_all()
+    await world.sync_all()
+    oracle.check_all(world)
+    [conflict] = _open(world)
+    texts = {json.loads(conflict.incoming_fields)["text"], json.loads(conflict.theirs)["text"]}
+    assert texts == {
+        "Dad shouts at night, Mum says.",
+        "Dad shouted twice this week.",
+    }
+    for laptop in (alice, bob):
+        assert [c.conflict_id for c in laptop.open_conflicts()] == [conflict.id]

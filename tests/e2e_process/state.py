@@ -126,18 +126,3 @@ def local_dump(laptop: Laptop) -> dict[str, Any]:
         assert meta is not None
         dump["cursor"] = (meta.cursor, meta.server_epoch)
         return dump
-
-
-def lapse_sync_lease(laptop: Laptop) -> bool:
-    """Move a sync lock left by a killed process past its lease, as ten minutes' wait would
-    (see test_F8_sync_straight_after_a_killed_sync_is_not_locked_out). True if one was held."""
-    from datetime import timedelta
-
-    with laptop.store() as store, store.write() as session:
-        meta = session.get(SyncMeta, 1)
-        assert meta is not None
-        held = bool(meta.sync_lock_owner)
-        if meta.sync_lock_until is not None:
-            meta.sync_lock_until = store.now() - timedelta(seconds=1)
-            session.add(meta)
-        return held

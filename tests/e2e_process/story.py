@@ -23,7 +23,6 @@ from tests.e2e_process.state import (
     ClientState,
     ServerState,
     client_state,
-    lapse_sync_lease,
     server_state,
 )
 
@@ -127,8 +126,6 @@ def play(
     if service_failpoint is not None:
         service_exit = service.wait_exit()
     after_first, server_after_first = client_state(alice), server_state(service.database_url)
-    if crash_at is not None:
-        lapse_sync_lease(alice)  # a killed sync's lock blocks the next for its lease (a bug)
     if service_failpoint is not None:
         service.start()
     restart = alice.sync(here=in_process)

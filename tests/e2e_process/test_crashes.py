@@ -125,14 +125,6 @@ def test_F9_service_killed_at_a_failpoint_ends_like_an_uninterrupted_run(
     _same_end(outcome, control)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a sync killed mid-way leaves its lock row (sync_meta.sync_lock_owner) held "
-    "for the whole 10-minute lease (store/sync_local.acquire_sync_lock, SyncEngine.LOCK_LEASE): "
-    "the next `sofs sync` waits lock_wait=120 s and stops with 'Another sync is running on "
-    "this computer', and so does the app, until the lease runs out. The lock should die "
-    "with its process (an OS file lock on the data dir, or the owner's pid checked).",
-)
 def test_F8_sync_straight_after_a_killed_sync_is_not_locked_out(
     templates: Templates, service_factory: ServiceFactory, tmp_path: Path
 ) -> None:

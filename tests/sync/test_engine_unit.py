@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from sofs_tui.domain.enums import Section, SyncState
 from sofs_tui.secrets import TokenStore
 from sofs_tui.store import mapping, sync_local
 from sofs_tui.store.store import Store
+from sofs_tui.store.sync_lock import sync_lock_path
 from sofs_tui.store.tables import Entry, LocalConflict, Shadow, SyncMeta
 from sofs_tui.sync.client import (
     BadResponse,
@@ -36,6 +39,7 @@ from tests.store.helpers import new_family
 from tests.support.memory_keyring import MemoryKeyring
 from tests.sync.conftest import outbox_rows, snapshot
 from tests.sync.fake_server import PASSWORD, URL, FakeServer
+from tests.sync.test_sync_lock import spawn_lock_holder
 
 PUSH, PULL = "/sync/v1/push", "/sync/v1/changes"
 
@@ -522,15 +526,20 @@ async def _two_syncs_at_once(server: FakeServer, one: SyncEngine, two: SyncEngin
     return list(await asyncio.gather(first, second))
 
 
-async def test_F23_a_lock_left_by_a_killed_sync_lapses_after_its_lease(
-    store: Store, server: FakeServer, credentials: Credentials, client: SyncClient, clock: FakeClock
+async def test_F8_a_sync_lock_held_by_a_live_process_blocks_and_a_killed_ones_is_free_at_once(
+    store: Store, server: FakeServer, credentials: Credentials, client: SyncClient
 ) -> None:
-    assert sync_local.acquire_sync_lock(store, "killed-process", SyncEngine.LOCK_LEASE)
-    impatient = SyncEngine(store, client, credentials, lock_wait=0)
-    summary = await impatient.sync()
-    assert isinstance(summary.error, SyncBusy)
-    clock.advance(minutes=11)
-    assert (await impatient.sync()).ok
+    holder = spawn_lock_holder(sync_lock_path(store))  # `sofs sync` in another window
+    try:
+        impatient = SyncEngine(store, client, credentials, lock_wait=0)
+        assert isinstance((await impatient.sync()).error, SyncBusy)
+        os.kill(holder.pid, signal.SIGKILL)  # killed mid-sync: no clean-up ran
+        holder.wait(timeout=10)
+        assert (await impatient.sync()).ok  # seconds later, no lease to wait out
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
 
 
 async def test_a_410_resyncs_from_a_snapshot_and_keeps_held_work_and_the_outbox(

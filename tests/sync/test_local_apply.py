@@ -540,19 +540,6 @@ async def test_sent_changes_are_kept_thirty_days(
         assert session.exec(select(Outbox)).all() == []
 
 
-def test_the_sync_lock_is_one_owner_at_a_time(store: Store, clock: FakeClock) -> None:
-    lease = timedelta(minutes=10)
-    assert sync_local.acquire_sync_lock(store, "a", lease)
-    assert not sync_local.acquire_sync_lock(store, "b", lease)
-    assert sync_local.acquire_sync_lock(store, "a", lease)  # renewal
-    sync_local.release_sync_lock(store, "b")  # not the owner: no effect
-    assert not sync_local.acquire_sync_lock(store, "b", lease)
-    sync_local.release_sync_lock(store, "a")
-    assert sync_local.acquire_sync_lock(store, "b", lease)
-    clock.advance(minutes=11)  # b died holding it: the lease lapses
-    assert sync_local.acquire_sync_lock(store, "c", lease)
-
-
 async def test_a_header_merged_on_the_service_ends_with_both_sides_fields(
     store: Store, engine: SyncEngine
 ) -> None:

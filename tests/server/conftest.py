@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.server.sync_support import Harness, Workspace, make_harness, workspace
+
 PG_URL = os.environ.get(
     "SOFS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -61,3 +63,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
+    """The service on `database_url` with a client that acts as whoever the test says."""
+    harness = make_harness(database_url, tmp_path)
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def ws(harness: Harness) -> Workspace:
+    """A team with workers, a manager and a case with a mapping (alice's device has sent
+    seq 1, the assessment)."""
+    return workspace(harness)

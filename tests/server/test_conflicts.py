@@ -4,10 +4,7 @@ person's resolution closing them (SYNC.md "conflicts"; F10-F13; R36)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlmodel import select
 
 from sofs_tui.server.db import Conflict, Record
@@ -17,22 +14,8 @@ from tests.server.sync_support import (
     assessment_fields,
     change,
     entry_fields,
-    make_harness,
     new_id,
-    workspace,
 )
-
-
-@pytest.fixture
-def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
-    harness = make_harness(database_url, tmp_path)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def ws(harness: Harness) -> Workspace:
-    return workspace(harness)
 
 
 def _record(harness: Harness, record_id: str) -> tuple[int, bool, dict[str, object]]:

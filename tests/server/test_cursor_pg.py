@@ -12,9 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,7 +24,7 @@ from sofs_tui.server.apply import push
 from sofs_tui.server.migrate import server_epoch
 from sofs_tui.sync.protocol import PushRequest, RecordItem
 from tests.server.conftest import PG_URL
-from tests.server.sync_support import NOW, Actor, Harness, change, make_harness, person_fields
+from tests.server.sync_support import NOW, Actor, Harness, change, person_fields
 
 pytestmark = pytest.mark.postgres
 
@@ -34,13 +32,6 @@ WRITERS = 8
 BATCHES = 6
 PER_BATCH = 4
 SLEEP = 1.5
-
-
-@pytest.fixture
-def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
-    harness = make_harness(database_url, tmp_path)
-    yield harness
-    harness.close()
 
 
 def _missed(committed: set[int], read: set[int]) -> set[int]:

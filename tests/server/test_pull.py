@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,22 +19,9 @@ from tests.server.sync_support import (
     Workspace,
     change,
     entry_fields,
-    make_harness,
     new_id,
     workspace,
 )
-
-
-@pytest.fixture
-def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
-    harness = make_harness(database_url, tmp_path)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def ws(harness: Harness) -> Workspace:
-    return workspace(harness)
 
 
 def _entries(harness: Harness, ws: Workspace, count: int, who: Actor | None = None) -> list[str]:

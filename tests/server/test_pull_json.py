@@ -4,10 +4,7 @@ the protocol models say; every pull answer repeats the handshake's versions in i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from sofs_tui.server import pull
@@ -19,23 +16,8 @@ from tests.server.sync_support import (
     Workspace,
     change,
     entry_fields,
-    make_harness,
     new_id,
-    workspace,
 )
-
-
-@pytest.fixture
-def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
-    harness = make_harness(database_url, tmp_path)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def ws(harness: Harness) -> Workspace:
-    return workspace(harness)
-
 
 TRICKY = 'Quote " backslash \\ tab\t new\nline é 😀 </script> \u2028'
 

@@ -6,8 +6,6 @@ Every test runs on SQLite and on PostgreSQL (the `database_url` fixture).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -21,23 +19,9 @@ from tests.server.sync_support import (
     case_fields,
     change,
     entry_fields,
-    make_harness,
     new_id,
     person_fields,
-    workspace,
 )
-
-
-@pytest.fixture
-def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
-    harness = make_harness(database_url, tmp_path)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def ws(harness: Harness) -> Workspace:
-    return workspace(harness)
 
 
 def _record(harness: Harness, record_id: str) -> Record:

@@ -5,32 +5,13 @@ Schemathesis). Runs on SQLite and on PostgreSQL (the `database_url` fixture)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from tests.server.sync_support import (
     Harness,
     Workspace,
     change,
     entry_fields,
-    make_harness,
     new_id,
-    workspace,
 )
-
-
-@pytest.fixture
-def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
-    harness = make_harness(database_url, tmp_path)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def ws(harness: Harness) -> Workspace:
-    return workspace(harness)
 
 
 def test_a_held_change_sent_again_answers_its_stored_result(

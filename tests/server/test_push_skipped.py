@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,22 +22,8 @@ from tests.server.sync_support import (
     Workspace,
     change,
     entry_fields,
-    make_harness,
     new_id,
-    workspace,
 )
-
-
-@pytest.fixture
-def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
-    harness = make_harness(database_url, tmp_path)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def ws(harness: Harness) -> Workspace:
-    return workspace(harness)  # alice's device has sent seq 1 (the assessment)
 
 
 def _post(harness: Harness, actor: Actor, changes: list[dict[str, Any]], skipped: Any) -> Any:

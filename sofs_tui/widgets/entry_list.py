@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from textual.content import Content
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option, OptionDoesNotExist
+from textual.widgets.option_list import Option
 
 from sofs_tui.domain.enums import Agreement, Audience, Section
 from sofs_tui.domain.text import clean_text
+from sofs_tui.widgets.keyed_options import KeyedOptionList
 
 #: How much of an entry the list shows; the editor shows all of it.
 LIST_TEXT_LIMIT = 400
@@ -144,12 +144,13 @@ def section_prompt(section: SectionRows, *, read_only: bool) -> Content:
     )
 
 
-class EntryList(OptionList):
+class EntryList(KeyedOptionList):
     """The sections of one column and their entries; option ids say which is which."""
+
+    KEEP_PLACE_WHEN_GONE = True  # a deleted entry leaves the highlight near where it was
 
     def show(self, sections: Sequence[SectionRows], *, read_only: bool) -> None:
         """Replace the options, keeping the highlight on the same section or entry."""
-        keep = self.highlighted_option.id if self.highlighted_option is not None else None
         options: list[Option] = []
         for section in sections:
             options.append(
@@ -161,32 +162,14 @@ class EntryList(OptionList):
             options.extend(
                 Option(entry_prompt(row), id=ENTRY_PREFIX + row.entry.id) for row in section.rows
             )
-        self.set_options(options)
-        self.highlight_id(keep)
-
-    def highlight_id(self, option_id: str | None) -> None:
-        """Highlight the option with this id if it is there, else the first option."""
-        if not self.option_count:
-            return
-        index = 0
-        if option_id is not None:
-            try:
-                index = self.get_option_index(option_id)
-            except OptionDoesNotExist:
-                index = min(self.highlighted or 0, self.option_count - 1)
-        self.highlighted = index
+        self.replace_options(options)
 
     @property
     def highlighted_entry_id(self) -> str | None:
-        option = self.highlighted_option
-        if option is None or option.id is None or not option.id.startswith(ENTRY_PREFIX):
-            return None
-        return option.id.removeprefix(ENTRY_PREFIX)
+        return self.highlighted_key(ENTRY_PREFIX)
 
     @property
     def highlighted_section(self) -> Section | None:
         """The section of the highlighted header, or None when an entry is highlighted."""
-        option = self.highlighted_option
-        if option is None or option.id is None or not option.id.startswith(SECTION_PREFIX):
-            return None
-        return Section(option.id.removeprefix(SECTION_PREFIX))
+        key = self.highlighted_key(SECTION_PREFIX)
+        return Section(key) if key is not None else None

@@ -12,12 +12,12 @@ from datetime import date
 from typing import Protocol
 
 from textual.content import Content
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option, OptionDoesNotExist
+from textual.widgets.option_list import Option
 
 from sofs_tui.domain.scaling import SCALE_MAX, SCALE_MIN
 from sofs_tui.domain.text import clean_text
 from sofs_tui.widgets.entry_list import shorten
+from sofs_tui.widgets.keyed_options import KeyedOptionList
 
 GROUP_PREFIX = "group:"
 SCORE_PREFIX = "score:"
@@ -106,11 +106,10 @@ def group_prompt(group: ScoreGroup, *, read_only: bool) -> Content:
     )
 
 
-class ScoreList(OptionList):
+class ScoreList(KeyedOptionList):
     """Groups of scores; a group's header adds a score to it, a score opens it."""
 
     def show(self, groups: Sequence[ScoreGroup], *, zero: str, ten: str, read_only: bool) -> None:
-        keep = self.highlighted_option.id if self.highlighted_option is not None else None
         options: list[Option] = []
         for group in groups:
             options.append(
@@ -120,36 +119,13 @@ class ScoreList(OptionList):
                 Option(score_prompt(score, zero, ten), id=SCORE_PREFIX + score.id)
                 for score in group.scores
             )
-        self.set_options(options)
-        if not self.option_count:
-            return
-        index = 0
-        if keep is not None:
-            try:
-                index = self.get_option_index(keep)
-            except OptionDoesNotExist:
-                index = 0
-        self.highlighted = index
+        self.replace_options(options)
 
     @property
     def highlighted_score_id(self) -> str | None:
-        option = self.highlighted_option
-        if option is None or option.id is None or not option.id.startswith(SCORE_PREFIX):
-            return None
-        return option.id.removeprefix(SCORE_PREFIX)
+        return self.highlighted_key(SCORE_PREFIX)
 
     @property
     def highlighted_group(self) -> str | None:
         """The group (OVERALL or a danger statement id) of the highlighted row."""
-        option = self.highlighted_option
-        if option is None or option.id is None:
-            return None
-        if option.id.startswith(GROUP_PREFIX):
-            return option.id.removeprefix(GROUP_PREFIX)
-        index = self.highlighted or 0
-        while index >= 0:
-            found = self.get_option_at_index(index).id or ""
-            if found.startswith(GROUP_PREFIX):
-                return found.removeprefix(GROUP_PREFIX)
-            index -= 1
-        return None
+        return self.nearest_key_above(GROUP_PREFIX)

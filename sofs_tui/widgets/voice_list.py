@@ -9,13 +9,13 @@ from datetime import date
 from typing import Protocol
 
 from textual.content import Content
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option, OptionDoesNotExist
+from textual.widgets.option_list import Option
 
 from sofs_tui.domain.child_voice import PART_LABELS
 from sofs_tui.domain.enums import ChildVoiceTool
 from sofs_tui.domain.text import clean_text
 from sofs_tui.widgets.entry_list import shorten
+from sofs_tui.widgets.keyed_options import KeyedOptionList
 
 TOOL_LABELS = {
     ChildVoiceTool.THREE_HOUSES: "Three Houses",
@@ -77,11 +77,10 @@ def voice_prompt(voice: ShownVoice) -> Content:
     )
 
 
-class VoiceList(OptionList):
+class VoiceList(KeyedOptionList):
     """Each child, then their words; a child's header adds words for them."""
 
     def show(self, children: Sequence[ChildVoices], *, read_only: bool) -> None:
-        keep = self.highlighted_option.id if self.highlighted_option is not None else None
         options: list[Option] = []
         for child in children:
             count = len(child.voices)
@@ -98,31 +97,13 @@ class VoiceList(OptionList):
                 )
             )
             options.extend(Option(voice_prompt(v), id=VOICE_PREFIX + v.id) for v in child.voices)
-        self.set_options(options)
-        if not self.option_count:
-            return
-        index = 0
-        if keep is not None:
-            try:
-                index = self.get_option_index(keep)
-            except OptionDoesNotExist:
-                index = 0
-        self.highlighted = index
+        self.replace_options(options)
 
     @property
     def highlighted_voice_id(self) -> str | None:
-        option = self.highlighted_option
-        if option is None or option.id is None or not option.id.startswith(VOICE_PREFIX):
-            return None
-        return option.id.removeprefix(VOICE_PREFIX)
+        return self.highlighted_key(VOICE_PREFIX)
 
     @property
     def highlighted_child_id(self) -> str | None:
         """The child of the highlighted row (their header, or one of their entries)."""
-        index = self.highlighted
-        while index is not None and index >= 0:
-            found = self.get_option_at_index(index).id or ""
-            if found.startswith(CHILD_PREFIX):
-                return found.removeprefix(CHILD_PREFIX)
-            index -= 1
-        return None
+        return self.nearest_key_above(CHILD_PREFIX)

@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button
 
@@ -41,8 +42,10 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm"):
             yield PlainText(self._question, id="confirm-question")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self._yes} (y)", id="confirm-yes", variant="error", compact=True)
-                yield Button(f"{self._no} (n)", id="confirm-no", compact=True)
+                # Content: the labels are plain text, never markup.
+                yes, no = Content(f"{self._yes} (y)"), Content(f"{self._no} (n)")
+                yield Button(yes, id="confirm-yes", variant="error", compact=True)
+                yield Button(no, id="confirm-no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()

@@ -1,8 +1,9 @@
 """Keyring access for short service tokens only: allow-listed backends, bounded calls, off the loop.
 
-The OS keyring holds opaque service tokens (refresh token, device credential), never the database
-key or the passphrase (SECURITY.md "Keys"; R6, R7, R8). `keyring` is imported lazily, inside the
-worker thread, so the first frame never pays for its D-Bus probing.
+The OS keyring holds opaque service tokens (refresh token, the access token of at most 15 minutes
+with its expiry, device credential), never the database key or the passphrase (SECURITY.md "Keys";
+R6, R7, R8). `keyring` is imported lazily, inside the worker thread, so the first frame never
+pays for its D-Bus probing.
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ class KeyringLike(Protocol):
 
 
 def token_name(server_url: str, username: str, kind: str = "refresh") -> str:
-    """The keyring entry name for one kind of token of one account on one service."""
+    """The keyring entry name for one kind of token of one account on one service.
+
+    Kinds: "refresh" (the refresh token) and "access" (the access token with its expiry, as
+    `sofs_tui.sync.credentials` writes it).
+    """
     return f"{server_url}|{username}|{kind}"
 
 

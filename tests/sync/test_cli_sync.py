@@ -66,7 +66,7 @@ def _login(data_dir: Path, server: FakeServer, tokens: TokenStore) -> None:
     assert code == 0, err
 
 
-def test_login_reads_the_passphrase_then_the_password_and_keeps_only_the_refresh_token(
+def test_login_reads_the_passphrase_then_the_password_and_keeps_only_the_service_tokens(
     data_dir: Path, server: FakeServer
 ) -> None:
     backend = MemoryKeyring()
@@ -75,7 +75,12 @@ def test_login_reads_the_passphrase_then_the_password_and_keeps_only_the_refresh
         stdin=f"{STORE_PASS}\n{PASSWORD}\n",
     )  # fmt: skip
     assert code == 0 and f"Signed in to {URL} as t.worker" in said
-    assert backend.entries == {("sofs-tui", f"{URL}|t.worker|refresh"): "refresh-1"}
+    assert set(backend.entries) == {
+        ("sofs-tui", f"{URL}|t.worker|refresh"),
+        ("sofs-tui", f"{URL}|t.worker|access"),
+    }
+    assert backend.entries[("sofs-tui", f"{URL}|t.worker|refresh")] == "refresh-1"
+    assert backend.entries[("sofs-tui", f"{URL}|t.worker|access")].endswith(":access-1")
     store = unlock(data_dir, STORE_PASS)
     try:
         settings = sync_local.sync_settings(store)

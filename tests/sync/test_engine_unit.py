@@ -426,7 +426,9 @@ async def test_F16_an_expired_access_token_is_refreshed_once_and_sync_goes_on(
     summary = await engine.sync()
     assert summary.ok and summary.sent == 1
     assert len(server.requests_to("/auth/refresh")) == 1
-    assert list(keyring_backend.entries.values()) == ["refresh-2"]  # the rotated one
+    kept = {name: value for (_, name), value in keyring_backend.entries.items()}
+    assert kept[f"{URL}|t.worker|refresh"] == "refresh-2"  # the rotated one
+    assert kept[f"{URL}|t.worker|access"].endswith(":access-2")  # the stale one replaced
 
 
 async def test_F16_a_refused_refresh_stops_with_unauthorised_and_keeps_the_outbox(

@@ -44,7 +44,7 @@ async def _synced_once(store: Store, server: FakeServer, tokens: TokenStore) -> 
 async def _new_process_sync(
     store: Store, server: FakeServer, tokens: TokenStore, served: dict[str, str] | None
 ) -> tuple[SyncSummary, list[str]]:
-    """A new client, credentials (refresh token from the keyring only) and engine."""
+    """A new client, credentials (both tokens from the keyring only) and engine."""
     server.requests.clear()
     async with SyncClient(URL, transport=_headed(server, served)) as client:
         credentials = Credentials(tokens, URL, "t.worker", device_id=store.device_id)
@@ -63,8 +63,8 @@ async def test_a_new_engine_with_nothing_to_do_asks_no_handshake(
     await _synced_once(store, synced_server, tokens)
     summary, paths = await _new_process_sync(store, synced_server, tokens, CURRENT)
     assert summary.ok, summary.errors
-    # The refresh: access tokens live in memory only (credentials.py); then the one pull.
-    assert paths == [REFRESH, PULL]
+    # The access token kept in the keyring is still valid: no refresh, the one pull.
+    assert paths == [PULL]
 
 
 async def test_an_answer_without_the_headers_brings_the_handshake_back(
@@ -73,7 +73,7 @@ async def test_an_answer_without_the_headers_brings_the_handshake_back(
     await _synced_once(store, synced_server, tokens)
     summary, paths = await _new_process_sync(store, synced_server, tokens, None)
     assert summary.ok, summary.errors
-    assert paths == [REFRESH, PULL, INFO]
+    assert paths == [PULL, INFO]
 
 
 async def test_a_service_older_than_the_app_found_from_the_pull_answer_stops_the_sync(
@@ -84,7 +84,7 @@ async def test_a_service_older_than_the_app_found_from_the_pull_answer_stops_the
     older = CURRENT | {"Sync-Schema-Max": "1"}
     summary, paths = await _new_process_sync(store, synced_server, tokens, older)
     assert isinstance(summary.error, UpgradeRequired)
-    assert paths == [REFRESH, PULL, INFO]
+    assert paths == [PULL, INFO]
 
 
 async def test_a_new_engine_with_changes_to_push_does_the_handshake_first(

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, false, or_, select, text
 
 from sofs_tui.server import sync_log
 from sofs_tui.server.db import READ_ONLY
-from sofs_tui.server.migrate import server_epoch
 from sofs_tui.server.principal import Principal
 from sofs_tui.server.push_state import CASE_SCOPE, CONFLICT, RECEIVED, RECORD, chunks
 from sofs_tui.server.scope import visible_cases_clause
@@ -55,7 +54,8 @@ from sofs_tui.sync.protocol import (
 #: Stop filling a page past this much record text (a page is parsed whole on the laptop).
 PAGE_BYTES = 4 * 1024 * 1024
 _PHASES = ("records", "conflicts")
-#: What an item needs of a `record` row (not its update time and author: fewer values to read).
+#: What an item needs of a `record` row (not its update time and author: fewer values to read),
+#: in the order the page loops unpack them.
 _RECORD_COLUMNS = (
     RECORD.c.id,
     RECORD.c.entity,
@@ -152,8 +152,7 @@ def pull_page_json(
     """
     limit = max(1, min(limit, MAX_PAGE))
     with read_snapshot(engine) as connection:
-        epoch = server_epoch(connection)
-        clock = sync_log.current_seq(connection)
+        epoch, clock = _epoch_and_clock(connection)
         at = Cursor(epoch, clock, "records") if cursor is None else Cursor.decode(cursor)
         if at.epoch != epoch or at.seq > clock:
             raise CursorGone
@@ -172,10 +171,21 @@ def pull_page_json(
     if not envelope.startswith(_NO_ITEMS):
         raise RuntimeError("PullResponse must serialise `items` first")
     items = ",".join(page.items)
-    return f'{{"items":[{items}]{envelope[len(_NO_ITEMS) :]}'.encode()
+    return "".join(('{"items":[', items, "]", envelope[len(_NO_ITEMS) :])).encode()
 
 
 _NO_ITEMS = '{"items":[]'
+#: migrate.server_epoch and sync_log.current_seq in one statement (one round trip a page).
+_EPOCH_AND_CLOCK = text(
+    "SELECT server_meta.epoch, sync_clock.seq FROM server_meta, sync_clock "
+    "WHERE server_meta.id = 1 AND sync_clock.id = 1"
+)
+
+
+def _epoch_and_clock(connection: Connection) -> tuple[str, int]:
+    """The epoch and the newest committed seq, as this snapshot sees them."""
+    epoch, seq = connection.execute(_EPOCH_AND_CLOCK).one()
+    return str(epoch), int(seq)
 
 
 class _Page:
@@ -194,7 +204,7 @@ class _Page:
     def _room_for(self, count: int, size: int) -> bool:
         if not self.items:
             return True  # a page always makes progress
-        return len(self.items) + count <= MAX_PAGE and self.size + size <= PAGE_BYTES
+        return len(self.items) + count <= self.limit and self.size + size <= PAGE_BYTES
 
     def _add(self, items: list[str], size: int) -> None:
         self.items.extend(items)
@@ -203,9 +213,69 @@ class _Page:
     # -- following the log ---------------------------------------------------------------------
 
     def follow_log(self, at: Cursor, clock: int) -> tuple[Cursor, bool]:
+        rows = self.connection.execute(self._log_page(at, clock)).all()  # one fetchall
+        more = len(rows) > self.limit
+        rows = rows[: self.limit]
+        # A record or conflict named twice in the page is sent once, where it last appears, in
+        # its current state; scope events and outcomes are each their own event.
+        last_record: dict[str, int] = {}
+        last_conflict: dict[str, int] = {}
+        gains: set[str] = set()
+        outcome_ids: list[str] = []
+        for n, row in enumerate(rows):
+            kind = row.kind
+            if kind == sync_log.RECORD:
+                last_record[row.record_id] = n
+            elif kind == sync_log.CONFLICT:
+                last_conflict[row.conflict_id] = n
+            elif kind == GAIN:
+                gains.add(row.log_case_id)
+            elif kind == OUTCOME:
+                outcome_ids.append(row.change_id)
+        if last_record:
+            self._note_open(self._open_conflict_ids(CONFLICT.c.record_id.in_(self._named(rows))))
+        conflicts = self._conflicts_by_id(last_conflict)
+        gained = self._visible(gains)
+        snapshots = self._case_snapshots(gained)
+        outcomes = self._outcomes(outcome_ids)
+        consumed = at.seq
+        items, limit, open_ids, schema = self.items, self.limit, self.open_ids, self.client_schema
+        for n, row in enumerate(rows):
+            # _log_page's columns, in its order.
+            seq, kind, record_id, _, conflict_id, _, _, entity, case_id, rev, deleted, data = row
+            if kind == sync_log.RECORD:
+                # The common item, written here: a page is mostly records.
+                if last_record[record_id] != n or data is None:
+                    consumed = seq  # sent later in this page (or no longer stored)
+                    continue
+                if items and (len(items) >= limit or self.size + len(data) > PAGE_BYTES):
+                    return Cursor(at.epoch, consumed), True
+                open_now = open_ids.get(record_id)
+                items.append(
+                    _record_text(seq, entity, record_id, case_id, rev, deleted, data,
+                                 sorted(open_now) if open_now else (), schema)
+                )  # fmt: skip
+                self.size += len(data)
+                consumed = seq
+                continue
+            if kind == sync_log.CONFLICT and last_conflict[conflict_id] != n:
+                consumed = seq
+                continue
+            more_items, size = self._items_for(row, conflicts, gained, snapshots, outcomes)
+            if not self._room_for(len(more_items), size):
+                return Cursor(at.epoch, consumed), True
+            self._add(more_items, size)
+            consumed = seq
+        return (Cursor(at.epoch, consumed), True) if more else (Cursor(at.epoch, clock), False)
+
+    def _log_page(self, at: Cursor, clock: int) -> Select[Any]:
+        """The page's log rows after the cursor that the caller may see, in seq order, each
+        record row joined to the record's current state (`log_case_id` is the row's case). One
+        statement: the log rows are picked (and limited) first, then their records looked up
+        by primary key, so the sort never carries record text."""
         log = CHANGE_LOG.c
         mine = log.principal_user_id == self.principal.user_id
-        query = (
+        page = (
             select(log.seq, log.kind, log.record_id, log.case_id, log.conflict_id, log.change_id)
             .where(
                 log.seq > at.seq,
@@ -218,59 +288,53 @@ class _Page:
             )
             .order_by(log.seq)
             .limit(self.limit + 1)
+            .subquery("page")
         )  # fmt: skip
-        rows = self.connection.execute(query).all()  # fetchall: one call, not one per row
-        more = len(rows) > self.limit
-        rows = rows[: self.limit]
-        # A record or conflict named twice in the page is sent once, where it last appears, in
-        # its current state; scope events and outcomes are each their own event.
-        things = [_same_thing(row) for row in rows]
-        last_of = {thing: n for n, thing in enumerate(things)}
-        records = self._logged_records(rows)
-        conflicts = self._conflicts_by_id(r.conflict_id for r in rows if r.conflict_id)
-        gained = self._visible({r.case_id for r in rows if r.kind == GAIN})
-        snapshots = self._case_snapshots(gained)
-        outcomes = self._outcomes(r.change_id for r in rows if r.kind == OUTCOME)
-        consumed = at.seq
-        for n, row in enumerate(rows):
-            if last_of[things[n]] != n:
-                consumed = row.seq  # the same thing again later in this page: sent there
-                continue
-            items, size = self._items_for(row, records, conflicts, gained, snapshots, outcomes)
-            if not self._room_for(len(items), size):
-                return Cursor(at.epoch, consumed), True
-            self._add(items, size)
-            consumed = row.seq
-        return (Cursor(at.epoch, consumed), True) if more else (Cursor(at.epoch, clock), False)
+        row = page.c
+        is_record = and_(row.kind == sync_log.RECORD, RECORD.c.id == row.record_id)
+        return (
+            select(row.seq, row.kind, row.record_id, row.case_id.label("log_case_id"),
+                   row.conflict_id, row.change_id, *_RECORD_COLUMNS)
+            .select_from(page.outerjoin(RECORD, is_record))
+            .order_by(row.seq)
+        )  # fmt: skip
+
+    def _named(self, rows: Sequence[Any]) -> Select[Any]:
+        """The ids of the records the page's log rows name, read through the log itself (the
+        record rows of the page's seq range in the caller's cases), not as a list of up to a
+        thousand ids the database would have to parse and plan for every page."""
+        log = CHANGE_LOG.c
+        return select(log.record_id).where(
+            log.kind == sync_log.RECORD,
+            log.case_id.in_(self.visible_cases),
+            log.seq >= rows[0].seq,
+            log.seq <= rows[-1].seq,
+        )
 
     def _items_for(
         self,
         row: Any,
-        records: dict[str, Any],
         conflicts: dict[str, Any],
         gained: set[str],
         snapshots: dict[str, tuple[list[Any], list[Any]]],
         outcomes: dict[str, Any],
     ) -> tuple[list[str], int]:
+        """The items of a log row other than a record's (conflict, scope event, outcome)."""
         kind = row.kind
-        if kind == sync_log.RECORD:
-            record = records.get(row.record_id)
-            if record is None:
-                return [], 0
-            return [self._record_json(record, row.seq)], len(record.data)
         if kind == sync_log.CONFLICT:
             conflict = conflicts.get(row.conflict_id)
             if conflict is None:
                 return [], 0
             return [self._conflict_json(conflict, row.seq)], _conflict_size(conflict)
         if kind == REVOKE:
-            return [ScopeItem(seq=row.seq, op="revoke", case_id=row.case_id).model_dump_json()], 0
+            revoke = ScopeItem(seq=row.seq, op="revoke", case_id=row.log_case_id)
+            return [revoke.model_dump_json()], 0
         if kind == GAIN:
             # A gain later revoked again brings nothing: the revoke follows in the stream.
-            live, open_conflicts = snapshots.get(row.case_id, ([], []))
-            if row.case_id not in gained:
+            live, open_conflicts = snapshots.get(row.log_case_id, ([], []))
+            if row.log_case_id not in gained:
                 live, open_conflicts = [], []
-            gain = ScopeItem(seq=row.seq, op="gain", case_id=row.case_id).model_dump_json()
+            gain = ScopeItem(seq=row.seq, op="gain", case_id=row.log_case_id).model_dump_json()
             snapshot = ",".join(self._record_json(r, row.seq) for r in live)
             if not gain.endswith(_NO_SNAPSHOT):
                 raise RuntimeError("ScopeItem must serialise `snapshot` last")
@@ -311,11 +375,18 @@ class _Page:
                 & (CONFLICT.c.record_id > at.after)
                 & (CONFLICT.c.record_id <= (rows[-1].id if rows else at.after))
             )
-            for n, row in enumerate(rows):
-                if n == self.limit or not self._room_for(1, len(row.data)):
+            items, limit, schema = self.items, self.limit, self.client_schema
+            for n, (record_id, entity, case_id, rev, deleted, data) in enumerate(rows):
+                full = items and (len(items) >= limit or self.size + len(data) > PAGE_BYTES)
+                if n == limit or full:
                     after = rows[n - 1].id if n else at.after
                     return Cursor(at.epoch, at.seq, "records", after), True
-                self._add([self._record_json(row, at.seq, open_ids.get(row.id, []))], len(row.data))
+                open_now = open_ids.get(record_id)
+                items.append(
+                    _record_text(at.seq, entity, record_id, case_id, rev, deleted, data,
+                                 sorted(open_now) if open_now else (), schema)
+                )  # fmt: skip
+                self.size += len(data)
             at = Cursor(at.epoch, at.seq, "conflicts", "")
         query = (
             select(CONFLICT)
@@ -336,29 +407,6 @@ class _Page:
         return Cursor(at.epoch, at.seq), False
 
     # -- reads -----------------------------------------------------------------------------------
-
-    def _logged_records(self, rows: Sequence[Any]) -> dict[str, Any]:
-        """The current state of the records the page's log rows name, and their open
-        conflicts. Both are read through the log itself (the record rows of the page's seq
-        range in the caller's cases: the page's own), not through a list of up to 500 ids
-        the database would have to parse and plan for every page."""
-        if not any(row.kind == sync_log.RECORD for row in rows):
-            return {}
-        log = CHANGE_LOG.c
-        named = select(log.record_id).where(
-            log.kind == sync_log.RECORD,
-            log.case_id.in_(self.visible_cases),
-            log.seq >= rows[0].seq,
-            log.seq <= rows[-1].seq,
-        )
-        found = {
-            row.id: row
-            for row in self.connection.execute(
-                select(*_RECORD_COLUMNS).where(RECORD.c.id.in_(named))
-            ).all()
-        }
-        self._note_open(self._open_conflict_ids(CONFLICT.c.record_id.in_(named)))
-        return found
 
     def _note_open(self, found: dict[str, list[str]]) -> None:
         for record_id, conflict_ids in found.items():
@@ -454,15 +502,31 @@ def record_json(
 ) -> str:
     """`record_item(...).model_dump_json()`, written directly: the row's `data` is the JSON
     the service stored (a flat object of scalars), sent as it is to a current client."""
-    if client_schema >= SCHEMA_CURRENT:
-        data = row.data
-    else:
-        data = _dumps(for_client(row.entity, json.loads(row.data), client_schema))
+    return _record_text(
+        seq, row.entity, row.id, row.case_id, row.rev, row.deleted, row.data, open_conflicts,
+        client_schema,
+    )  # fmt: skip
+
+
+def _record_text(
+    seq: int,
+    entity: str,
+    record_id: str,
+    case_id: str,
+    rev: int,
+    deleted: bool,
+    data: str,
+    open_conflicts: Sequence[str],
+    client_schema: int,
+) -> str:
+    """`record_json` of a row's values (the page loop passes them unpacked)."""
+    if client_schema < SCHEMA_CURRENT:
+        data = _dumps(for_client(entity, json.loads(data), client_schema))
     conflicts = _dumps([str(c) for c in open_conflicts]) if open_conflicts else "[]"
     return (
-        f'{{"type":"record","seq":{int(seq)},"entity":{_string(row.entity)},'
-        f'"id":{_string(row.id)},"case_id":{_string(row.case_id)},"rev":{int(row.rev)},'
-        f'"deleted":{"true" if row.deleted else "false"},"data":{data},'
+        f'{{"type":"record","seq":{int(seq)},"entity":{_string(entity)},'
+        f'"id":{_string(record_id)},"case_id":{_string(case_id)},"rev":{int(rev)},'
+        f'"deleted":{"true" if deleted else "false"},"data":{data},'
         f'"open_conflicts":{conflicts}}}'
     )
 
@@ -493,14 +557,6 @@ def for_client(entity: str, data: dict[str, Any], client_schema: int) -> dict[st
     if client_schema < 2 and entity == "entry":
         data.pop("audience", None)
     return data
-
-
-def _same_thing(row: Any) -> tuple[str, str]:
-    if row.kind == sync_log.RECORD:
-        return (row.kind, row.record_id)
-    if row.kind == sync_log.CONFLICT:
-        return (row.kind, row.conflict_id)
-    return (row.kind, str(row.seq))
 
 
 def _conflict_size(row: Any) -> int:

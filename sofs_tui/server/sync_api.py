@@ -24,7 +24,7 @@ from sqlmodel import Session
 from sofs_tui.server import apply, pull, scope_events
 from sofs_tui.server.auth import PROTECTED_RESPONSES, require_principal
 from sofs_tui.server.db import Device
-from sofs_tui.server.deps import get_clock, get_engine, get_session
+from sofs_tui.server.deps import clock_dependency, engine_dependency, get_session
 from sofs_tui.server.migrate import server_epoch
 from sofs_tui.server.principal import Principal
 from sofs_tui.server.push_state import CASE_SCOPE, CONFLICT, RECEIVED, RECORD, REVISION
@@ -61,8 +61,8 @@ router = APIRouter(prefix="/sync/v1", tags=["sync"])
 
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 SessionDep = Annotated[Session, Depends(get_session)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+EngineDep = Annotated[Engine, Depends(engine_dependency)]
+ClockDep = Annotated[Callable[[], datetime], Depends(clock_dependency)]
 RecordId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9A-Za-z-]+$")]
 ClientSchema = Annotated[
     int, Header(alias="Client-Schema", description="The entity schema the app speaks")

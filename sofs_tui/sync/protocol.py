@@ -29,8 +29,12 @@ SCHEMA_MIN = 1
 SCHEMA_CURRENT = 2
 MAX_BATCH_CHANGES = 100
 MAX_BATCH_BYTES = 1_048_576
-MAX_PAGE = 500
-DEFAULT_PAGE = 500
+#: Pull page size in items. The service serves at most its `Limits.max_page` (and a page stops
+#: early at the service's byte bound); a client asks for min(its MAX_PAGE, the service's
+#: max_page), or DEFAULT_PAGE before a handshake, which a service with a smaller maximum caps.
+#: A thousand records (~1.1 MiB of JSON) come in one answer: one request's fixed costs, not two.
+MAX_PAGE = 1000
+DEFAULT_PAGE = 1000
 
 Id = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[0-9A-Za-z-]+$")]
 Scalar = str | int | float | bool | None

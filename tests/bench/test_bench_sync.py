@@ -31,6 +31,7 @@ from sofs_tui.sync.client import SyncClient
 from sofs_tui.sync.credentials import Credentials
 from sofs_tui.sync.engine import SyncEngine, SyncProgress
 from sofs_tui.sync.protocol import (
+    DEFAULT_PAGE,
     SCHEMA_CURRENT,
     Change,
     DeviceRegistration,
@@ -260,7 +261,7 @@ async def test_pull_of_1000_records_against_a_bare_get(kind: str, tmp_path: Path
         s.add_people(service_url, {"pull-team": ["bench.writer", "bench.reader"]})
         reader = await signed_in(real.url, "bench.reader")
         token = await reader.credentials.access_token(reader.client)
-        before = await reader.client.pull(token, None, 500)  # the reader is up to date...
+        before = await reader.client.pull(token, None, DEFAULT_PAGE)  # the reader is up to date...
         assert not before.has_more and not before.items
         cursor = before.next_cursor
         writer = await signed_in(real.url, "bench.writer")  # ...then a colleague writes
@@ -277,7 +278,7 @@ async def test_pull_of_1000_records_against_a_bare_get(kind: str, tmp_path: Path
                 items: list[Any] = []
                 at = start
                 while True:
-                    page = await reader.client.pull(token, at, 500)
+                    page = await reader.client.pull(token, at, DEFAULT_PAGE)  # as the engine asks
                     items += page.items
                     at = page.next_cursor
                     if not page.has_more:
@@ -329,7 +330,7 @@ async def test_pull_of_1000_records_against_a_bare_get(kind: str, tmp_path: Path
             await http.aclose()
         await reader.client.aclose()
 
-    m.header(f"sync pull: {CHANGES:,} records, pages of 500 ({kind})")
+    m.header(f"sync pull: {CHANGES:,} records, pages of {DEFAULT_PAGE:,} ({kind})")
     m.figure("GET /sync/v1/changes after a cursor + parse", seconds["log"])
     m.figure("GET /sync/v1/changes snapshot (no cursor) + parse", seconds["snapshot"])
     m.figure("engine.sync() pulling them into a new store", seconds["full"])

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from sofs_tui.server import failpoints
 from sofs_tui.server.db import ReceivedChange, Record, RecordRevision
-from sofs_tui.sync.protocol import PushResponse
+from sofs_tui.sync.protocol import MAX_PAGE, PushResponse
 from tests.server.sync_support import (
     Harness,
     Workspace,
@@ -396,7 +396,7 @@ def test_info_reports_versions_epoch_and_limits(harness: Harness) -> None:
     body = harness.client.get("/sync/v1/info").json()
     assert body["schema"] == {"min": 1, "max": 2, "current": 2}
     assert body["protocol_versions"] == [1]
-    assert body["limits"]["max_page"] == 500 and body["server_epoch"] and body["server_time"]
+    assert body["limits"]["max_page"] == MAX_PAGE and body["server_epoch"] and body["server_time"]
 
 
 def test_a_batch_of_a_hundred_changes_is_one_transaction(harness: Harness, ws: Workspace) -> None:

@@ -21,10 +21,23 @@ if TYPE_CHECKING:
     from sofs_tui.store.store import Store
 
 DEMO_CASES = 60
+MAX_DEMO_CASES = 10_000  # as sofs_tui.store.demo.MAX_DEMO_CASES (not imported: it is heavy)
 
 
 class CliError(Exception):
     """A problem the user can fix; printed as one message, no traceback, exit status 1."""
+
+
+def _case_count(text: str) -> int:
+    """`--cases`: a whole number from 1 to MAX_DEMO_CASES, checked before any passphrase is
+    asked for; argparse reports a bad one as a usage error (exit status 2)."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= count <= MAX_DEMO_CASES:
+        raise argparse.ArgumentTypeError(f"choose from 1 to {MAX_DEMO_CASES} cases, not {count}")
+    return count
 
 
 def _parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
@@ -58,7 +71,12 @@ def _parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         "passwd", help="change the store passphrase (stdin: old, then new, one per line)"
     )
     demo = commands.add_parser("demo-data", help="add an invented caseload to the store")
-    demo.add_argument("--cases", type=int, default=DEMO_CASES, help="how many cases (1-10000)")
+    demo.add_argument(
+        "--cases",
+        type=_case_count,
+        default=DEMO_CASES,
+        help=f"how many cases to add (1-{MAX_DEMO_CASES}); a second run adds more",
+    )
     demo.add_argument("--seed", type=int, default=7, help="random seed, for the same caseload")
     # Each area registers its own subcommands; their heavy imports stay inside the commands.
     from sofs_tui.exports.cli_commands import add_export_commands
@@ -142,8 +160,6 @@ def _cmd_passwd(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 def _cmd_demo_data(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     from sofs_tui.store.demo import fill_demo_caseload
 
-    if not 1 <= args.cases <= 10_000:
-        raise CliError("Choose from 1 to 10000 cases.")
     store = _unlock(args, stdin)
     try:
         counts = fill_demo_caseload(store, args.cases, seed=args.seed)

@@ -2,7 +2,8 @@
 
 Every name and sentence here is made up from small word lists; no real family, worker or
 practice is described. The rows are written as if already pulled from the service (`clean`,
-no outbox), in bulk, so 10,000 cases take seconds rather than minutes.
+no outbox), in bulk, so 10,000 cases take seconds rather than minutes. A second fill adds cases
+numbered after the highest DEMO- reference already there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import insert
+from sqlmodel import Session
 
 from sofs_tui.domain.calendar import COUNCIL_TZ, default_calendar
 from sofs_tui.domain.conference import follow_up_dates
@@ -607,17 +609,36 @@ def _reports(
             }
 
 
-def _batches(cases: int, seed: int, now: datetime, per_batch: int) -> Iterator[_Rows]:
+def _batches(
+    cases: int, seed: int, now: datetime, per_batch: int, *, after: int = 0
+) -> Iterator[_Rows]:
+    """The rows of cases DEMO-(after+1) … DEMO-(after+cases), `per_batch` cases at a time."""
     rng = random.Random(seed)
     rows = _Rows()
-    for index in range(1, cases + 1):
+    for count, index in enumerate(range(after + 1, after + cases + 1), start=1):
         _one_case(rows, rng, index, now)
-        if index % per_batch == 0:
+        if count % per_batch == 0:
             yield rows
             rows = _Rows()
     if rows.by_table:
         yield rows
 
+
+def _highest_demo_number(session: Session) -> int:
+    """The largest N among references DEMO-N already in the store (deleted cases too: their
+    references stay taken), 0 if none."""
+    found = (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT max(CAST(substr(reference, 6) AS INTEGER)) FROM family_case "
+            "WHERE reference GLOB 'DEMO-[0-9]*'"
+        )
+        .scalar_one()
+    )
+    return int(found or 0)
+
+
+MAX_DEMO_CASES = 10_000  # per fill
 
 _INSERT_ORDER: tuple[type[Synced], ...] = (
     Case, Person, Assessment, Entry, Score, ChildVoice, Conference, Attendee,
@@ -628,13 +649,20 @@ _INSERT_ORDER: tuple[type[Synced], ...] = (
 def fill_demo_caseload(
     store: Store, cases: int, *, seed: int = 7, now: datetime | None = None
 ) -> dict[str, int]:
-    """Add `cases` invented cases (references DEMO-00001…); returns rows written per table."""
-    if not 1 <= cases <= 10_000:
-        raise ValueError("choose from 1 to 10,000 demo cases")
+    """Add `cases` invented cases; returns rows written per table.
+
+    References follow the highest DEMO- reference already in the store (DEMO-00001… in an
+    empty one), so filling twice adds more cases instead of failing on a taken reference.
+    One transaction: all the cases are added, or (on any error) none.
+    """
+    if not 1 <= cases <= MAX_DEMO_CASES:
+        raise ValueError(f"choose from 1 to {MAX_DEMO_CASES:,} demo cases")
     moment = now or store.now()
     counts: dict[str, int] = {}
-    for batch in _batches(cases, seed, moment, per_batch=500):
-        with store.write() as session:
+    with store.write() as session:
+        after = _highest_demo_number(session)
+        # Rows are built and sent 500 cases at a time, to keep memory flat, in one transaction.
+        for batch in _batches(cases, seed, moment, per_batch=500, after=after):
             for table in _INSERT_ORDER:
                 values = batch.by_table.get(table, [])
                 if values:

@@ -6,6 +6,12 @@ macOS) and then read back, so a setting that did not take is an error, not a sur
 Each connection also keeps a larger page cache (speed only, so not read back).
 Failures surface as `StoreError`s whose messages a social worker can act on.
 
+Damage: SQLCipher checks each page as it reads it; a connection that met a damaged page stays
+broken (later reads of sound pages fail too, writes fail as "readonly"), so such a connection
+is dropped from the pool at once (`_drop_damaged_connection`). Whether the whole file is sound
+is `integrity_ok` (`PRAGMA quick_check`), which the store runs once per open, before its first
+write (`Store.check_integrity`).
+
 Transactions: connections run with the driver's implicit transactions off
 (`isolation_level=None`) and a "begin" listener emits our own BEGIN. A unit of work that writes
 must ask for `BEGIN IMMEDIATE` through the `sofs_write` execution option (`WRITE_OPTIONS`,
@@ -24,17 +30,19 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from sofs_tui.store.errors import (
+    StoreBusy,
     StoreCorrupt,
     StoreError,
     StoreFull,
     StoreIOError,
+    StoreReadOnly,
 )
 from sofs_tui.store.keys import DataKey
 
@@ -50,6 +58,10 @@ WRITE_OPTIONS: Final[Mapping[str, Any]] = {"sofs_write": True}
 _ON_MACOS: Final[bool] = sys.platform == "darwin"
 
 # SQLite primary result codes (https://www.sqlite.org/rescode.html).
+_SQLITE_PERM: Final = 3
+_SQLITE_BUSY: Final = 5
+_SQLITE_LOCKED: Final = 6
+_SQLITE_READONLY: Final = 8
 _SQLITE_IOERR: Final = 10
 _SQLITE_CORRUPT: Final = 11
 _SQLITE_FULL: Final = 13
@@ -128,7 +140,8 @@ def check_connection_settings(dbapi_connection: DBAPIConnection, *, encrypted: b
 
 
 def translate_db_error(exc: BaseException) -> StoreError | None:
-    """The StoreError for a storage failure (disk full, I/O, corruption), else None.
+    """The StoreError for a storage failure (disk full, I/O, corruption, a file SQLite may
+    not write, another writer holding the store too long), else None.
 
     Accepts SQLAlchemy's wrapper or the driver's own exception.
     """
@@ -153,6 +166,17 @@ def translate_db_error(exc: BaseException) -> StoreError | None:
         return StoreCorrupt(detail=name)
     if primary == _SQLITE_CANTOPEN or "unable to open database file" in message:
         return StoreIOError(_CANNOT_OPEN_MESSAGE, detail=name)
+    if (
+        primary in (_SQLITE_READONLY, _SQLITE_PERM)
+        or "attempt to write a readonly database" in message
+        or "access permission denied" in message
+    ):
+        # A read-only file or folder, a file moved while open, or (SQLCipher) a connection
+        # that met a damaged page.
+        return StoreReadOnly(detail=name)
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in message:
+        # Another writer (a long `sofs demo-data` or import) kept the store past busy_timeout.
+        return StoreBusy(detail=name)
     return None
 
 
@@ -169,13 +193,23 @@ def translated_db_errors() -> Iterator[None]:
 
 
 def integrity_ok(engine: Engine) -> bool:
-    """`PRAGMA quick_check` (run at startup): True when the store reads back consistently."""
+    """`PRAGMA quick_check`: True when every page reads back (SQLCipher checks each page's
+    HMAC) and the tables and indexes are consistent.
+
+    It reads the whole file (about 1 s for a 10,000-case store), so it never runs on the
+    way to the first screen: `Store.check_integrity` runs it once per open.
+    """
     try:
         with engine.connect() as connection, translated_db_errors():
             rows = connection.exec_driver_sql("PRAGMA quick_check").fetchall()
+            sound = [tuple(row) for row in rows] == [("ok",)]
+            if not sound:
+                # quick_check reports most damage as rows, not errors; the connection that
+                # met it may be broken all the same (see _drop_damaged_connection).
+                connection.invalidate()
     except StoreCorrupt:
         return False
-    return [tuple(row) for row in rows] == [("ok",)]
+    return sound
 
 
 def full_integrity_check(engine: Engine) -> list[str]:
@@ -185,10 +219,13 @@ def full_integrity_check(engine: Engine) -> list[str]:
         try:
             with engine.connect() as connection, translated_db_errors():
                 rows = connection.exec_driver_sql(f"PRAGMA {pragma}").fetchall()
+                found = [f"{pragma}: {row[0]}" for row in rows if row[0] != "ok"]
+                if found:
+                    connection.invalidate()  # as in integrity_ok
         except StoreCorrupt as exc:
             problems.append(f"{pragma}: {exc.detail or 'database is damaged'}")
             continue
-        problems.extend(f"{pragma}: {row[0]}" for row in rows if row[0] != "ok")
+        problems.extend(found)
     return problems
 
 
@@ -222,6 +259,7 @@ def _build_engine(creator: Callable[[], DBAPIConnection]) -> Engine:
         hide_parameters=True,
     )
     event.listen(engine, "begin", _emit_begin)
+    event.listen(engine, "handle_error", _drop_damaged_connection)
     event.listen(engine.pool, "checkout", _keep_manual_transactions)
     try:
         with engine.connect():
@@ -237,6 +275,16 @@ def _emit_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         connection.exec_driver_sql("BEGIN")
+
+
+def _drop_damaged_connection(context: ExceptionContext) -> None:
+    # SQLCipher leaves a connection that failed a page check broken for good: later reads of
+    # sound pages fail as "malformed" and writes as "readonly". Treating the error as a
+    # disconnect makes SQLAlchemy close that one connection instead of pooling it, so the
+    # next unit of work gets a fresh connection (the rest of the pool is kept).
+    if isinstance(translate_db_error(context.original_exception), StoreCorrupt):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
 
 
 def _keep_manual_transactions(

@@ -90,3 +90,35 @@ class WeakPassphrase(StoreError):
     """A new passphrase is too short to protect the store."""
 
     default_message = "Choose a longer passphrase: at least 8 characters."
+
+
+class StoreDamaged(StoreError):
+    """The integrity check found the database file damaged: it is read, never written."""
+
+    default_message = (
+        "The case store file on this computer is damaged, so sofs will not save anything "
+        "to it and nothing more can be harmed: your last change was not saved. Work already "
+        "synced is safe on the service. Contact IT and show them this message; keep the "
+        "store file as it is (do not delete, move or replace it)."
+    )
+
+
+class StoreBusy(StoreError):
+    """Another program kept the store's write lock longer than the wait (busy_timeout)."""
+
+    default_message = (
+        "Your last change was not saved yet: another sofs on this computer (a `sofs` command "
+        "or another window) is writing to the case store. What you typed is still on screen. "
+        "Wait a moment, then save again."
+    )
+
+
+class StoreReadOnly(StoreError):
+    """SQLite refused to write: the file or folder is read-only, was moved, or is damaged."""
+
+    default_message = (
+        "Your last change was not saved: the case store could not be written to. Its file "
+        "or folder may have been made read-only or moved, or the file may be damaged. "
+        "Nothing was changed. Contact IT and show them this message; keep the store file "
+        "as it is."
+    )

@@ -29,6 +29,7 @@ from sofs_tui.store.engine import (
     write_engine,
 )
 from sofs_tui.store.errors import (
+    StoreBusy,
     StoreCorrupt,
     StoreError,
     StoreFull,
@@ -546,7 +547,7 @@ def test_database_errors_do_not_carry_case_data_in_their_text(tmp_path: Path) ->
         (sqlcipher.DatabaseError("database disk image is malformed"), StoreCorrupt),
         (sqlite3.OperationalError("database or disk is full"), StoreFull),
         (sqlcipher.IntegrityError("UNIQUE constraint failed: child.name"), None),
-        (sqlcipher.OperationalError("database is locked"), None),
+        (sqlcipher.OperationalError("database is locked"), StoreBusy),
         (ValueError("disk I/O error"), None),
     ],
 )

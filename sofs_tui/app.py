@@ -39,10 +39,22 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
     from sofs_tui.config import Settings
+    from sofs_tui.store.keys import MemoryKeyFile
     from sofs_tui.store.store import Store
 
-#: The demo store is enrolled in its temporary folder under this published passphrase, so its
-#: lock screen works like the real one (the demo data is invented; the folder goes at exit).
+#: Seconds after the store opens by which the background sync and the integrity check start,
+#: if the caseload's first page has not been painted by then.
+AFTER_OPEN_AT_LATEST = 2.0
+
+DAMAGED_STORE_NOTICE = (
+    "The case store file on this computer is damaged. sofs will not save anything to it, so "
+    "nothing more can be harmed; you can still read what it holds. Work already synced is "
+    "safe on the service. Contact IT and show them this message; keep the store file as it "
+    "is (do not delete, move or replace it)."
+)
+
+#: The demo store's key is wrapped in memory under this published passphrase, so its lock
+#: screen works like the real one (the demo data is invented; its folder goes at exit).
 DEMO_PASSPHRASE = "sofs demo"  # noqa: S105 (published on the demo lock screen)
 
 
@@ -87,6 +99,8 @@ class SofsApp(GuardedApp):
         self.paths = paths
         self.demo = demo
         self._store_dir = store_dir
+        #: Opened, and its caseload's first page not painted yet (see `caseload_painted`).
+        self._opened_store: Store | None = None
         self._contrast_from = DEFAULT_THEME
         self.background_sync = BackgroundSync(
             self, sync_connector or SystemConnector(), sync_timing or SyncTiming()
@@ -143,7 +157,9 @@ class SofsApp(GuardedApp):
 
             screen = EnrolScreen()
         self.push_screen(screen)
-        screen.call_after_refresh(_start_warm_up)
+        # After the paint, and after whatever else waited for it: the thread then competes
+        # with nothing the worker is waiting to see.
+        screen.call_after_refresh(self.call_later, _start_warm_up)
 
     def store_ready(self, store: Store, replacing: Screen[Any] | None = None) -> None:
         """The store is open: drop the enrol/unlock screen, show the caseload, reopen the
@@ -154,9 +170,33 @@ class SofsApp(GuardedApp):
         log_event("store_opened")
         if replacing is not None and replacing in self.screen_stack:
             self.pop_screen()
+        self._opened_store = store
         self.show_caseload()
         self._reopen_last_case()
+        # Whatever happens to the caseload's first page, the rest starts soon after.
+        self.set_timer(AFTER_OPEN_AT_LATEST, self.caseload_painted)
+
+    def caseload_painted(self) -> None:
+        """The caseload's first page is on screen (or `AFTER_OPEN_AT_LATEST` has passed): now
+        start what would have slowed that page down, the background sync's set-up and the
+        store's integrity check. Runs once per opening of the store."""
+        store, self._opened_store = self._opened_store, None
+        if store is None or store.is_locked or store is not self.store:
+            return
         self.background_sync.store_opened(store)
+        self._check_integrity_soon(store)
+
+    def unlocked(self, store: Store) -> None:
+        super().unlocked(store)
+        self._check_integrity_soon(store)
+
+    def _check_integrity_soon(self, store: Store) -> None:
+        self.run_worker(
+            partial(_check_integrity, self, store),
+            thread=True,
+            group="integrity",
+            exit_on_error=False,
+        )
 
     def show_caseload(self) -> None:
         from sofs_tui.screens.case_list import CaseListScreen
@@ -184,13 +224,23 @@ class SofsApp(GuardedApp):
         return f"Demo: the passphrase is “{DEMO_PASSPHRASE}”." if self.demo else ""
 
     def open_with_passphrase(self, passphrase: str) -> Store:
-        """Unwrap the key file and open the store (runs Argon2: call from a thread)."""
-        from sofs_tui.store.errors import StoreLocked
-        from sofs_tui.store.store import unlock
+        """Unwrap the key file and open the store (runs Argon2: call from a thread).
 
+        The key comes first: Argon2 runs in C without the GIL, so it overlaps the warm-up
+        thread's import of the database layer, which `open_with_key` then waits for."""
+        from sofs_tui.store.errors import StoreLocked
+        from sofs_tui.store.files import DB_NAME, KEYFILE_NAME
+        from sofs_tui.store.keys import unlock_keyfile
+
+        if isinstance(self._open_store, DemoStore):
+            return self._open_store.unlock(passphrase)
         if self._store_dir is None:
             raise StoreLocked()
-        return unlock(self._store_dir, passphrase)
+        key = unlock_keyfile(self._store_dir / KEYFILE_NAME, passphrase)
+        del passphrase
+        from sofs_tui.store.store import open_with_key
+
+        return open_with_key(self._store_dir / DB_NAME, key)
 
     def enrol_store(self, passphrase: str, username: str) -> Store:
         """Create the key file and the store for `username` (call from a thread)."""
@@ -379,7 +429,6 @@ def run_app(paths: AppPaths, *, demo: bool) -> int:
     throwaway demo store. Crashes print an incident id only."""
     import os
     import shutil
-    import tempfile
 
     from sofs_tui.config import load_settings
     from sofs_tui.logging_setup import configure_logging
@@ -389,7 +438,7 @@ def run_app(paths: AppPaths, *, demo: bool) -> int:
     settings = load_settings(paths.settings_file)
     demo_dir: Path | None = None
     if demo:
-        demo_dir = Path(tempfile.mkdtemp(prefix="sofs-demo-"))
+        demo_dir = _new_demo_folder(paths.demo_root)
         app = SofsApp(_demo_opener(demo_dir), settings, paths=paths, store_dir=demo_dir, demo=True)
     else:
         app = SofsApp(None, settings, paths=paths, store_dir=paths.data_dir)
@@ -400,10 +449,34 @@ def run_app(paths: AppPaths, *, demo: bool) -> int:
             shutil.rmtree(demo_dir, ignore_errors=True)
 
 
-def _start_warm_up() -> None:
-    from sofs_tui.screens.case_list import start_warm_up
+def _check_integrity(app: SofsApp, store: Store) -> None:
+    """Read the whole store once (about a second on 10,000 cases), in a thread after the first
+    page, so a damaged file is found before anything is written to it: `Store` then refuses
+    every write (and a write that comes first runs this check itself)."""
+    from sofs_tui.store.errors import StoreError
 
-    start_warm_up()
+    try:
+        intact = store.check_integrity()
+    except StoreError:
+        return  # locked meanwhile, or unreadable now: the first write checks again
+    if not intact:
+        log_event("store_damaged")
+        app.call_from_thread(
+            app.notify, DAMAGED_STORE_NOTICE, severity="error", markup=False, timeout=600
+        )
+
+
+def _start_warm_up() -> None:
+    """Start `case_list.warm_up` in a daemon thread (quitting never waits for it). Called after
+    the first screen's paint; even the import of the caseload screen happens in that thread."""
+    import threading
+
+    def warm_up() -> None:
+        from sofs_tui.screens.case_list import warm_up
+
+        warm_up()
+
+    threading.Thread(target=warm_up, name="sofs-warm-up", daemon=True).start()
 
 
 def run_guarded(app: SofsApp) -> int:
@@ -438,22 +511,66 @@ def _production_textual(environ: MutableMapping[str, str]) -> None:
         setattr(constants, name, off)
 
 
-def _demo_opener(demo_dir: Path) -> Callable[[], Store]:
-    def open_demo() -> Store:
+class DemoStore:
+    """The throwaway store of `sofs --demo`: an invented caseload, encrypted under a fresh
+    random key that never touches the disk. The key is wrapped under the published demo
+    passphrase in memory (`MemoryKeyFile`), so locking drops it and the lock screen works as on
+    a real store. Calling the object creates and fills the store (in a worker)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._key_file: MemoryKeyFile | None = None
+
+    def __call__(self) -> Store:
         from sofs_tui.cli import DEMO_CASES
         from sofs_tui.store.demo import fill_demo_caseload
-        from sofs_tui.store.keys import KdfParams
-        from sofs_tui.store.store import Actor, enrol
+        from sofs_tui.store.files import DB_NAME
+        from sofs_tui.store.keys import KdfParams, MemoryKeyFile
+        from sofs_tui.store.store import Actor, open_with_key
 
-        # A fresh random key, wrapped under the published demo passphrase in the temporary
-        # folder (removed at exit), so locking and unlocking work as on a real store.
-        store = enrol(
-            demo_dir, DEMO_PASSPHRASE, Actor("demo.manager", "manager"), KdfParams.FAST_FOR_TESTS
+        key, self._key_file = MemoryKeyFile.create(DEMO_PASSPHRASE, KdfParams.FAST_FOR_TESTS)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        store = open_with_key(
+            self.folder / DB_NAME, key, Actor("demo.manager", "manager"), create=True
         )
         fill_demo_caseload(store, DEMO_CASES)
         return store
 
-    return open_demo
+    def unlock(self, passphrase: str) -> Store:
+        """Reopen after a lock: unwrap the in-memory key with the passphrase (call from a
+        thread: Argon2)."""
+        from sofs_tui.store.errors import StoreLocked
+        from sofs_tui.store.files import DB_NAME
+        from sofs_tui.store.store import open_with_key
+
+        if self._key_file is None:
+            raise StoreLocked()
+        return open_with_key(self.folder / DB_NAME, self._key_file.unlock(passphrase))
+
+
+def _demo_opener(demo_dir: Path) -> DemoStore:
+    return DemoStore(demo_dir)
+
+
+def _new_demo_folder(root: Path) -> Path:
+    """A fresh folder for this run's demo store under `root`, after removing the folders of
+    earlier runs that ended without cleaning up (killed): their databases cannot be read by
+    anyone, the key having lived in that process's memory only."""
+    import os
+    import shutil
+    import tempfile
+
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in root.glob("sofs-demo-*"):
+        owner = old / "owner.pid"
+        try:
+            pid = int(owner.read_text())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            shutil.rmtree(old, ignore_errors=True)  # no owner, or its process has gone
+    folder = Path(tempfile.mkdtemp(prefix="sofs-demo-", dir=root))
+    (folder / "owner.pid").write_text(str(os.getpid()))
+    return folder
 
 
 __all__ = ["DEMO_PASSPHRASE", "SofsApp", "run_app", "run_guarded"]

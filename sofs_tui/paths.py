@@ -37,6 +37,11 @@ class AppPaths:
     def state_file(self) -> Path:
         return self.state_dir / "state.toml"
 
+    @property
+    def demo_root(self) -> Path:
+        """Where `sofs --demo` makes its throwaway store (one folder per run, gone at exit)."""
+        return self.state_dir / "demo"
+
 
 def app_paths(data_dir: Path | None = None) -> AppPaths:
     """Where this run keeps its files; `data_dir` overrides every one of them."""

@@ -10,7 +10,6 @@ to the list or refresh (work, or a sync round, may have changed them).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -128,11 +127,6 @@ def warm_up() -> None:
         log_event("warm_up_failed", type=type(exc).__name__)
 
 
-def start_warm_up() -> None:
-    """`warm_up` in a daemon thread (not a worker: quitting never waits for it)."""
-    threading.Thread(target=warm_up, name="sofs-warm-up", daemon=True).start()
-
-
 class CaseListScreen(StoreScreen):
     """A page of the caseload at a time, filtered as you type, sorted four ways."""
 
@@ -166,6 +160,7 @@ class CaseListScreen(StoreScreen):
         self.total = 0  # cases matching the filter
         self._generation = 0  # bumps on every reload; older results are dropped
         self._more_pending = False
+        self._first_page_shown = False
         self._filter_timer: Timer | None = None
         #: Sync states read since the last full reload; `_sync_epoch` bumps when they are
         #: dropped, so a read that started before is not kept.
@@ -278,6 +273,9 @@ class CaseListScreen(StoreScreen):
         if unknown:
             # After the paint: the sync query must not hold up the rows the worker waits for.
             self.call_after_refresh(self._load_sync, generation, self._sync_epoch, unknown)
+        if offset == 0 and not self._first_page_shown:
+            self._first_page_shown = True
+            self.call_after_refresh(self.sofs.caseload_painted)
 
     @work(thread=True, group="case_list.sync", exit_on_error=False)
     def _load_sync(self, generation: int, epoch: int, case_ids: list[str]) -> None:

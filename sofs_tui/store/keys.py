@@ -213,6 +213,49 @@ def change_passphrase(path: Path, old: str, new: str, params: KdfParams | None =
     _write_atomically(path, document, replace=True)
 
 
+class MemoryKeyFile:
+    """A key file that lives in memory only (the `--demo` store): the data key wrapped under a
+    passphrase exactly as on disk, so locking can drop the key and unlocking unwraps it again,
+    while nothing of the key ever reaches the disk. Gone with the process, and the database
+    with it: nobody can read that file afterwards."""
+
+    __slots__ = ("_document",)
+
+    def __init__(self, document: bytes) -> None:
+        self._document = document
+
+    @classmethod
+    def create(
+        cls, passphrase: str, params: KdfParams = DEFAULT_KDF_PARAMS
+    ) -> tuple[DataKey, MemoryKeyFile]:
+        """A new data key and its in-memory key file (WeakPassphrase as for `create_keyfile`)."""
+        secret, strong_enough = _encode(passphrase)
+        del passphrase
+        if not strong_enough:
+            del secret
+            raise WeakPassphrase()
+        key = DataKey.generate()
+        document = _wrap(key, secret, str(uuid.uuid4()), params)
+        del secret
+        return key, cls(document)
+
+    def unlock(self, passphrase: str) -> DataKey:
+        """The data key, or WrongPassphrase, as `unlock_keyfile`."""
+        secret, _ = _encode(passphrase)
+        del passphrase
+        key = _unwrap(_record_from_bytes(self._document), secret)
+        del secret
+        if key is None:
+            raise WrongPassphrase(detail="AES-GCM tag did not verify")
+        return key
+
+    def __repr__(self) -> str:
+        return "MemoryKeyFile(<hidden>)"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("MemoryKeyFile cannot be pickled or copied")
+
+
 def read_store_id(path: Path) -> str:
     """The store id recorded in the key file (no passphrase needed; it is not secret)."""
     return _read_record(path).store_id
@@ -309,6 +352,10 @@ def _read_record(path: Path) -> _KeyFileRecord:
             "Check the computer's storage, then try again; if it keeps happening, contact IT.",
             detail=errno.errorcode.get(exc.errno or 0, type(exc).__name__),
         ) from None
+    return _record_from_bytes(raw)
+
+
+def _record_from_bytes(raw: bytes) -> _KeyFileRecord:
     if len(raw) > _MAX_KEYFILE_BYTES:
         _corrupt("key file too large")
     try:

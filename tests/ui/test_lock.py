@@ -227,6 +227,8 @@ async def test_the_demo_store_locks_and_unlocks_with_the_published_demo_passphra
         await unlock_with(app, pilot, DEMO_PASSPHRASE)
         assert isinstance(app.screen, CaseListScreen)
         assert app.store is not None and not app.store.is_locked
+    # The demo's key was wrapped in memory only: no key file was ever written.
+    assert [p.name for p in tmp_path.rglob("*") if "key" in p.name] == []
 
 
 async def test_a_store_without_a_key_file_says_it_cannot_be_unlocked_again(

@@ -7,7 +7,7 @@ AES-256-GCM under a key (KEK) derived from the worker's passphrase with Argon2id
 Key file (`keyfile.json`, beside the database; the caller gives the path)::
 
     {"format": "sofs-keyfile", "version": 1, "store_id": "<uuid4>",
-     "kdf": {"name": "argon2id", "memory_kib": 65536, "time_cost": 3, "parallelism": 1,
+     "kdf": {"name": "argon2id", "memory_kib": 65536, "time_cost": 3, "parallelism": 4,
              "salt": "<base64, 16 bytes>"},
      "wrap": {"cipher": "aes-256-gcm", "nonce": "<base64, 12 bytes>",
               "wrapped_key": "<base64, 32-byte DEK + 16-byte tag>"}}
@@ -74,11 +74,17 @@ _MAX_KEYFILE_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class KdfParams:
-    """Argon2id cost parameters; never below the OWASP minimum (m=19 MiB, t=2, p=1)."""
+    """Argon2id cost parameters; never below the OWASP minimum (m=19 MiB, t=2, p=1).
+
+    The default is RFC 9106's second recommended option (t=3, m=64 MiB, p=4), as argon2-cffi's
+    own default. Four lanes cost a guesser the same memory and passes as one, while a
+    laptop's cores compute them side by side (on two cores: about 0.13 s against 0.17 s).
+    Key files keep the parameters they were made with.
+    """
 
     memory_kib: int = 65536
     time_cost: int = 3
-    parallelism: int = 1
+    parallelism: int = 4
 
     MIN_MEMORY_KIB: ClassVar[int] = 19456
     MIN_TIME_COST: ClassVar[int] = 2

@@ -133,7 +133,7 @@ def test_stored_kdf_parameters_meet_the_owasp_minimum(keyfile: Path) -> None:
 
 
 def test_default_kdf_parameters_are_64_mib_three_passes() -> None:
-    assert KdfParams() == KdfParams(memory_kib=65536, time_cost=3, parallelism=1)
+    assert KdfParams() == KdfParams(memory_kib=65536, time_cost=3, parallelism=4)
 
 
 @pytest.mark.parametrize(

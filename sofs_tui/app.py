@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from sofs_tui.store.keys import MemoryKeyFile
     from sofs_tui.store.store import Store
 
+#: Seconds between the first screen's paint and the start of the warm-up imports.
+WARM_UP_AFTER_PAINT = 0.1
+
 #: Seconds after the store opens by which the background sync and the integrity check start,
 #: if the caseload's first page has not been painted by then.
 AFTER_OPEN_AT_LATEST = 2.0
@@ -157,9 +160,9 @@ class SofsApp(GuardedApp):
 
             screen = EnrolScreen()
         self.push_screen(screen)
-        # After the paint, and after whatever else waited for it: the thread then competes
-        # with nothing the worker is waiting to see.
-        screen.call_after_refresh(self.call_later, _start_warm_up)
+        # A moment after the paint: the imports would compete for the interpreter with the
+        # thread writing that frame to the terminal. The worker is typing meanwhile.
+        screen.call_after_refresh(self.set_timer, WARM_UP_AFTER_PAINT, _start_warm_up)
 
     def store_ready(self, store: Store, replacing: Screen[Any] | None = None) -> None:
         """The store is open: drop the enrol/unlock screen, show the caseload, reopen the

@@ -28,7 +28,6 @@ The defaults are the seed's London borough. A council changes them in `settings.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -143,9 +142,13 @@ def _council(data: Mapping[str, Any], path: Path) -> CouncilRules:
 def load_settings(path: Path) -> Settings:
     """Settings from `path`, or the defaults when there is no file yet."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings()
+    import tomllib  # only with a file to read: start-up without one skips it
+
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(
             f"{path} is not valid TOML ({exc}). Fix it, then start sofs again."
@@ -176,6 +179,8 @@ def save_user_choices(
     path: Path, *, theme: str | None = None, keymap: Mapping[str, str] | None = None
 ) -> None:
     """Store the user's own choices (theme, keymap) without touching the council's rules."""
+    import tomllib
+
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -189,6 +194,8 @@ def save_user_choices(
 
 def load_state(path: Path) -> dict[str, Any]:
     """Small remembered things (the last case opened). A damaged file is simply forgotten."""
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, tomllib.TOMLDecodeError, UnicodeDecodeError):

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from sofs_tui.paths import STYLES
 
@@ -63,7 +63,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            from textual.widgets import Markdown  # markdown-it and pygments: only when asked
+            # Only when asked: Markdown brings markdown-it and pygments, and DataTable is not
+            # needed for the first screen (guard.py imports this module at start).
+            from textual.widgets import DataTable, Markdown
 
             yield Markdown(self.help_text, id="help-text")
             yield Static("Keys on this screen", id="help-keys-heading", markup=False)
@@ -71,7 +73,9 @@ class HelpScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        from textual.widgets import DataTable
+
+        table = self.query_one("#help-keys", DataTable)
         table.can_focus = False  # the box scrolls; the table is only read
         table.add_columns("Key", "Action")
         table.add_rows([(Text(key), Text(action)) for key, action in self.keys])

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from sofs_tui.domain.enums import SyncState
 from sofs_tui.store.store import Store
 from sofs_tui.store.sync_conflicts import close_conflicts, mirror_push_conflict, reopen_conflicts
-from sofs_tui.store.sync_rows import case_id_of, settle
+from sofs_tui.store.sync_rows import case_id_of, preload, settle_many
 from sofs_tui.store.tables import ENTITY_TABLES, Outbox, Shadow
 from sofs_tui.sync.protocol import ChangeResult, PushResponse
 
@@ -77,6 +77,18 @@ def apply_push_results(
             .where(col(Outbox.change_id).in_(list(change_ids)))
             .order_by(col(Outbox.device_seq))
         ).all()
+        wanted: dict[Any, set[str]] = {}
+        for change in rows:
+            table = ENTITY_TABLES.get(change.entity)
+            if table is not None:
+                wanted.setdefault(table, set()).add(change.record_id)
+        loaded = preload(session, wanted)  # kept while the loop runs (see `preload`)
+        # Known shadows, and those made below: asking the session for a shadow that does not
+        # exist would query (and flush) once per new record.
+        shadows = {row.record_id: row for row in loaded if isinstance(row, Shadow)}
+        # Each record's sync state is worked out once, after all its results are in (the
+        # last change to a record decides, as it would one by one), for all records at once.
+        later: dict[str, tuple[Any, bool]] = {}
         for change in rows:
             # Pending too: another process's start-up may have reset it meanwhile; a result
             # is a result. Done or flagged rows are never touched again.
@@ -89,7 +101,16 @@ def apply_push_results(
                 session.add(change)
                 outcome.unknown += 1
                 continue
-            _record_result(session, store, change, result, response.server_time, outcome)
+            _record_result(
+                session, store, change, result, response.server_time, outcome, later, shadows
+            )
+        for row, conflict_to_come in later.values():
+            if conflict_to_come:
+                row.sync_state = SyncState.CONFLICT  # details follow in the pull stream
+                session.add(row)
+        settle_many(
+            session, [row for row, conflict_to_come in later.values() if not conflict_to_come]
+        )
     return outcome
 
 
@@ -100,7 +121,10 @@ def _record_result(
     result: ChangeResult,
     server_time: datetime,
     outcome: PushOutcome,
+    later: dict[str, tuple[Any, bool]],
+    shadows: dict[str, Shadow],
 ) -> None:
+    """One change's result; its row's sync state is left to the caller (`later`)."""
     stored = result.model_dump(mode="json", exclude_none=True)
     change.result = json.dumps(stored)
     if result.status == "rejected" and result.reason == "idempotency_mismatch":
@@ -114,14 +138,13 @@ def _record_result(
     change.done_at = store.now()
     change.last_error = ""
     session.add(change)
-    session.flush()
     outcome.sent += 1
     table = ENTITY_TABLES.get(change.entity)
     row = session.get(table, change.record_id) if table is not None else None
     resolves = [str(c) for c in json.loads(change.resolves or "[]")]
     if result.status == "applied":
         outcome.applied += 1
-        _after_applied(session, change, result, row)
+        _after_applied(session, change, result, row, shadows)
         close_conflicts(session, store, resolves)
     else:
         reopen_conflicts(session, resolves)
@@ -143,21 +166,23 @@ def _record_result(
             )
         )
     if row is not None:
-        if result.status == "conflict" and result.conflict_id is None:
-            row.sync_state = SyncState.CONFLICT  # details follow in the pull stream
-            session.add(row)
-        else:
-            settle(session, row)
+        later[row.id] = (row, result.status == "conflict" and result.conflict_id is None)
 
 
-def _after_applied(session: Session, change: Outbox, result: ChangeResult, row: Any) -> None:
+def _after_applied(
+    session: Session,
+    change: Outbox,
+    result: ChangeResult,
+    row: Any,
+    shadows: dict[str, Shadow],
+) -> None:
     """The service made revision `result.rev` from this change. The shadow follows only when
     that revision is exactly "shadow + these fields"; otherwise pull brings the real one."""
     if result.rev is None:
         return
     fields = json.loads(change.fields)
     deleted = fields.pop("deleted", None)
-    shadow = session.get(Shadow, change.record_id)
+    shadow = shadows.get(change.record_id)
     if shadow is None and change.op == "create" and result.rev == 1:
         case_id = case_id_of(session, row) if row is not None else ""
         shadow = Shadow(
@@ -169,6 +194,7 @@ def _after_applied(session: Session, change: Outbox, result: ChangeResult, row: 
             data=json.dumps(fields, ensure_ascii=False),
         )
         session.add(shadow)
+        shadows[change.record_id] = shadow
     elif shadow is not None and result.rev == shadow.rev + 1:
         shadow.data = json.dumps(json.loads(shadow.data) | fields, ensure_ascii=False)
         if deleted is not None:

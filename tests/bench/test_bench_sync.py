@@ -5,9 +5,10 @@ Every server is uvicorn in a subprocess on 127.0.0.1 (a random port), the same s
 sides of a ratio; the database is SQLite (WAL, synchronous=FULL) or a PostgreSQL schema.
 Rounds alternate the sides (perf-baseline.md conventions). Only correctness is asserted.
 
-Goals: push ≤ 3× the bare bulk POST; pull ≤ 1.5× the bare GET; a sync with nothing to do
-makes 1 request. Run: `python -m pytest tests/bench -s -n 0 -k sync` (`-k bench_sync` picks
-only these and the load test: `-k sync` also matches every async test through `asyncio`).
+Goals: push (client + service) ≤ 3× the bare bulk POST; pull ≤ 1.5× the bare GET; a sync with
+nothing to do makes 1 request. Run: `python -m pytest tests/bench -s -n 0 -k sync` (`-k
+bench_sync` picks only these and the load test: `-k sync` also matches every async test through
+`asyncio`).
 """
 
 from __future__ import annotations
@@ -233,8 +234,12 @@ async def test_push_of_1000_changes_against_a_bare_bulk_insert(kind: str, tmp_pa
         m.figure("  of which the engine and the store (the rest)", local)
         m.figure("SyncClient.push of ready changes + service", seconds["client"])
         m.figure("bare bulk POST (validate + executemany)", seconds["bare"])
-        m.ratio("engine / bare        (goal ≤ 3)", seconds["engine"], seconds["bare"])
-        m.ratio("client+service / bare (goal ≤ 3)", seconds["client"], seconds["bare"])
+        # The goal compares the push (the upload: client and service) with a bare POST of the
+        # same rows (perf-baseline.md "Sync upload"); the engine's figure adds the laptop's
+        # own durable bookkeeping (outbox, shadows, sync states), which the POST has no match
+        # for: printed, with no goal.
+        m.ratio("client+service / bare (the push; goal ≤ 3)", seconds["client"], seconds["bare"])
+        m.ratio("engine / bare (+ laptop bookkeeping; no goal)", seconds["engine"], seconds["bare"])
         revisions = count_rows(service_url, "record_revision")
         bare_rows = count_rows(bare_url, "record_revision")
         m.note(f"service revisions {revisions:,}; bare revisions {bare_rows:,}")

@@ -13,29 +13,15 @@ from sofs_tui import cli
 from sofs_tui.cli import _parser, main
 from sofs_tui.store import cases, demo
 from sofs_tui.store.demo import fill_demo_caseload
-from sofs_tui.store.keys import KdfParams
 from sofs_tui.store.store import DB_NAME, KEYFILE_NAME, Store, unlock
 from sofs_tui.store.tables import Case
-
-PASS = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at the OWASP minimum, so enrolment in tests takes milliseconds."""
-    import sofs_tui.store.store as store_module
-
-    monkeypatch.setattr(store_module, "KdfParams", lambda: KdfParams.FAST_FOR_TESTS)
+from tests.test_cli import PASS, _fast_kdf  # noqa: F401  (an autouse fixture)
+from tests.test_cli import run as run_cli
 
 
 def run(data_dir: Path, *args: str, stdin: str = PASS + "\n") -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(
-        ["--data-dir", str(data_dir), "--passphrase-stdin", *args],
-        stdin=io.StringIO(stdin),
-        out=out,
-    )
-    return code, out.getvalue()
+    """`tests.test_cli.run`, the passphrase on stdin unless told otherwise."""
+    return run_cli(data_dir, *args, stdin=stdin)
 
 
 @pytest.fixture

@@ -109,6 +109,20 @@ def case_row(summary: CaseSummary, now: datetime, sync: CaseSync | None = None) 
     ]
 
 
+_start_up_frozen = False
+
+
+def _freeze_what_start_up_loaded() -> None:
+    """What is loaded by now (modules, classes, compiled queries) stays for the whole run: keep
+    it out of the cyclic collector's full passes, which would otherwise walk it all (about
+    0.1 s) in the middle of the caseload's first paint. Once per process: a later freeze
+    would also keep whatever garbage was waiting for the collector then."""
+    global _start_up_frozen
+    if not _start_up_frozen:
+        _start_up_frozen = True
+        gc.freeze()
+
+
 def warm_up() -> None:
     """Do ahead what the first page would wait for: import the store, compile the caseload's
     queries (SQLAlchemy writes code the first time it meets a statement) and read the bank
@@ -124,10 +138,7 @@ def warm_up() -> None:
 
         compile_caseload_queries()
         warm_bank_holidays()
-        # What is loaded now (modules, classes, compiled queries) stays for the whole run:
-        # keep it out of the cyclic collector's full passes, which would otherwise walk it
-        # all (about 0.1 s) in the middle of the caseload's first paint.
-        gc.freeze()
+        _freeze_what_start_up_loaded()
     except Exception as exc:
         log_event("warm_up_failed", type=type(exc).__name__)
 

@@ -565,15 +565,43 @@ def _new_demo_folder(root: Path) -> Path:
 
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     for old in root.glob("sofs-demo-*"):
-        owner = old / "owner.pid"
-        try:
-            pid = int(owner.read_text())
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            shutil.rmtree(old, ignore_errors=True)  # no owner, or its process has gone
+        if _demo_run_ended(old):
+            shutil.rmtree(old, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(prefix="sofs-demo-", dir=root))
     (folder / "owner.pid").write_text(str(os.getpid()))
     return folder
+
+
+#: A demo folder younger than this without its owner file may be one being made right now.
+_DEMO_FOLDER_GRACE_S = 60.0
+
+
+def _demo_run_ended(folder: Path) -> bool:
+    """True when the run that made `folder` has certainly ended. Only POSIX can ask whether a
+    process lives without touching it (signal 0); elsewhere leftovers stay (they hold nothing
+    anyone can read)."""
+    import os
+    import sys
+    import time
+
+    if sys.platform == "win32":
+        return False
+    try:
+        pid = int((folder / "owner.pid").read_text())
+    except FileNotFoundError:
+        try:
+            return time.time() - folder.stat().st_mtime > _DEMO_FOLDER_GRACE_S
+        except OSError:
+            return False
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, another user's: not ours to judge
+    return False
 
 
 __all__ = ["DEMO_PASSPHRASE", "SofsApp", "run_app", "run_guarded"]

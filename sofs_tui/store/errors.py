@@ -107,9 +107,9 @@ class StoreBusy(StoreError):
     """Another program kept the store's write lock longer than the wait (busy_timeout)."""
 
     default_message = (
-        "Your last change was not saved yet: another sofs on this computer (a `sofs` command "
-        "or another window) is writing to the case store. What you typed is still on screen. "
-        "Wait a moment, then save again."
+        "Another sofs on this computer (a `sofs` command or another window) is busy with the "
+        "case store, so this could not be done yet. Nothing was lost: what you typed is still "
+        "on screen. Wait a moment, then try again."
     )
 
 

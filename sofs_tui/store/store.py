@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from sofs_tui.store import migrations
 from sofs_tui.store.engine import integrity_ok, open_engine, translated_db_errors, write_engine
-from sofs_tui.store.errors import StoreDamaged, StoreError, StoreLocked
+from sofs_tui.store.errors import StoreCorrupt, StoreDamaged, StoreError, StoreLocked
 from sofs_tui.store.files import DB_NAME, KEYFILE_NAME
 from sofs_tui.store.keys import DataKey, KdfParams, create_keyfile, unlock_keyfile
 from sofs_tui.store.tables import SyncMeta
@@ -106,6 +106,7 @@ class Store:
         engine = write_engine(self._engine())
         self._refuse_if_damaged()
         with (
+            self._noting_damage(),
             translated_db_errors(),
             Session(engine, expire_on_commit=False) as session,
             session.begin(),
@@ -119,8 +120,22 @@ class Store:
 
         Storage failures are raised as `StoreError`s (a damaged page as `StoreCorrupt`).
         """
-        with translated_db_errors(), Session(self._engine(), expire_on_commit=False) as session:
+        with (
+            self._noting_damage(),
+            translated_db_errors(),
+            Session(self._engine(), expire_on_commit=False) as session,
+        ):
             yield session
+
+    @contextmanager
+    def _noting_damage(self) -> Iterator[None]:
+        """A damaged page met after the check (damage done while open) counts as the check
+        failing: no write reaches the file after that."""
+        try:
+            yield
+        except StoreCorrupt:
+            self._intact = False
+            raise
 
     def now(self) -> datetime:
         return self.clock()
@@ -163,6 +178,9 @@ def _first_open(engine: Engine, actor: Actor | None, *, create: bool) -> tuple[s
     with Session(write_engine(engine)) as session, session.begin():
         meta = session.get(SyncMeta, 1)
         if meta is None:
+            if not create and not checked and not integrity_ok(engine):
+                # Its device row gone from an existing store: damage, not a first open.
+                raise StoreDamaged(detail="sync_meta missing and quick_check failed")
             if actor is None:
                 raise StoreError("This store was never set up. Run `sofs init` to set it up.")
             meta = SyncMeta(

@@ -353,3 +353,55 @@ def test_a_real_readonly_refusal_reaches_the_caller_as_a_store_error(sound: Stor
         assert caught.value.detail.startswith("SQLITE_READONLY")
     finally:
         engine.dispose()
+
+
+# --- damage the one check per open cannot see --------------------------------------------
+
+
+def test_a_damaged_page_met_after_the_check_stops_every_later_write(sound: StoreFile) -> None:
+    store = sound.open()
+    try:
+        assert store.check_integrity()
+        _save(store, "BEFORE-1")
+        with pytest.raises(StoreCorrupt), store.read():
+            raise StoreCorrupt(detail="a page failed its HMAC")  # as a damaged page reads
+
+        with pytest.raises(StoreDamaged):
+            _save(store, "AFTER-1")
+    finally:
+        store.lock()
+    reopened = sound.open()
+    try:
+        with reopened.read() as session:
+            references = set(session.exec(select(Case.reference)).all())
+    finally:
+        reopened.lock()
+    assert "BEFORE-1" in references and "AFTER-1" not in references
+
+
+def _drop_device_record(store_file: StoreFile) -> None:
+    engine = store_file.engine()
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM sync_meta"))
+    engine.dispose()
+
+
+def test_a_damaged_store_without_its_device_record_is_refused_not_given_a_new_one(
+    sound: StoreFile,
+) -> None:
+    _drop_device_record(sound)
+    flip_bytes_in_case_pages(sound)
+    before = sound.path.read_bytes()
+
+    with pytest.raises(StoreDamaged):
+        sound.open()
+    assert sound.path.read_bytes() == before
+
+
+def test_a_sound_store_without_its_device_record_says_it_was_never_set_up(
+    sound: StoreFile,
+) -> None:
+    _drop_device_record(sound)
+
+    with pytest.raises(StoreError, match="never set up"):
+        sound.open()

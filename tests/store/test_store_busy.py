@@ -31,7 +31,7 @@ def test_a_save_while_another_program_writes_says_so_and_works_once_it_is_free(
 
         with pytest.raises(StoreBusy) as caught:
             create_case(store, reference="C-1", family_name="Ash")
-        assert "another sofs" in caught.value.user_message
+        assert "Another sofs" in caught.value.user_message
 
         other.rollback()
         create_case(store, reference="C-1", family_name="Ash")

@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from sofs_tui.app import _new_demo_folder
 from sofs_tui.paths import app_paths
@@ -34,8 +37,12 @@ def test_a_killed_runs_folder_goes_and_a_running_ones_stays(tmp_path: Path) -> N
     killed.mkdir(parents=True)
     (killed / "owner.pid").write_text(ended.stdout.strip())
     (killed / "sofs.db").write_bytes(b"\0" * 64)
-    ownerless = root / "sofs-demo-ownerless"
+    ownerless = root / "sofs-demo-ownerless"  # a run killed before writing its owner file
     ownerless.mkdir()
+    an_hour_ago = time.time() - 3600
+    os.utime(ownerless, (an_hour_ago, an_hour_ago))
+    being_made = root / "sofs-demo-being-made"  # another run between mkdtemp and owner.pid
+    being_made.mkdir()
     running = root / "sofs-demo-running"
     running.mkdir()
     (running / "owner.pid").write_text(str(os.getppid()))  # alive: the test runner's parent
@@ -43,4 +50,18 @@ def test_a_killed_runs_folder_goes_and_a_running_ones_stays(tmp_path: Path) -> N
     new = _new_demo_folder(root)
 
     assert not killed.exists() and not ownerless.exists()
-    assert running.exists() and new.exists()
+    assert running.exists() and being_made.exists() and new.exists()
+
+
+def test_without_a_harmless_way_to_ask_whether_the_owner_lives_nothing_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On Windows, os.kill(pid, 0) would send Ctrl-C to the console: never asked there.
+    killed = tmp_path / "sofs-demo-killed"
+    killed.mkdir()
+    (killed / "owner.pid").write_text("999999999")
+    monkeypatch.setattr(sys, "platform", "win32")
+
+    _new_demo_folder(tmp_path)
+
+    assert killed.exists()

@@ -68,14 +68,14 @@ class Credentials:
         self._clock = clock or _utc_now
         self._access: str | None = None
         self._refresh: str | None = None
-        # False until this process knows at least what the store knows of the access token
-        # (read it, wrote it or deleted it); until then the store may hold one to use.
+        # True once this process has read, written or deleted the kept access token: the
+        # credential store is asked for it at most once.
         self._access_looked = False
         # The store may hold an access token entry of ours (unknown counts as yes).
         self._access_kept = True
-        # The in-memory token was issued by `access_token()` itself, after `has_access_token`
-        # had promised one that might be kept: a 401 on it is a fresh token refused (below).
-        self._unproven = False
+        #: True when the last `access_token()` came fresh from the service: a 401 on that one
+        #: is final (SYNC.md "auth": refresh once, then ask), on a held or kept one it renews.
+        self.just_issued = False
         self.role: str | None = None
         #: Why tokens are not being kept, for the user (None while they are).
         self.problem: str | None = None if self.keeps_tokens else _reason(tokens)
@@ -87,10 +87,7 @@ class Credentials:
 
     @property
     def has_access_token(self) -> bool:
-        """True when `access_token()` may answer with a token the service did not just issue
-        (one in memory, or one the credential store may still hold): a 401 on it deserves
-        one renewal. False means the next token comes fresh from the service."""
-        return self._access is not None or (self.keeps_tokens and not self._access_looked)
+        return self._access is not None
 
     async def login(self, client: SyncClient, password: str) -> TokenResponse:
         """Sign in with the password; keeps both tokens (or only remembers them in memory
@@ -117,29 +114,25 @@ class Credentials:
     async def access_token(self, client: SyncClient) -> str:
         """The current access token: the one in memory, else a kept one still valid, else a
         new one (a refresh, or signing in again)."""
+        if self._access is None:
+            self._access = await self._kept_access()
         if self._access is not None:
-            self._unproven = False  # the caller is past its first use
+            self.just_issued = False
             return self._access
-        promised = self.has_access_token
-        kept = await self._kept_access()
-        if kept is not None:
-            self._access = kept
-            return kept
         token = await self.renew(client)
-        # The caller was told a 401 would be worth a renewal; for a token just issued it is
-        # not (SYNC.md: a 401 refreshes once, then asks to sign in), so `renew` says so.
-        self._unproven = promised
+        self.just_issued = True
         return token
+
+    async def refused(self) -> None:
+        """The service refused the token it had just issued (`just_issued`): forget it, here
+        and in the credential store; renewing again cannot help."""
+        self._access = None
+        await self._drop_access()
 
     async def renew(self, client: SyncClient) -> str:
         """After a 401 (or with no token yet): one refresh, else one password sign-in."""
         refused = self._access is not None
         self._access = None
-        if self._unproven:
-            # The service refused the token it had just issued: renewing again cannot help.
-            self._unproven = False
-            await self._drop_access()
-            raise Unauthorised()
         refresh = await self._stored_refresh()
         if refresh:
             try:
@@ -191,7 +184,6 @@ class Credentials:
     async def _keep(self, response: TokenResponse) -> None:
         self._access = response.access_token
         self._refresh = response.refresh_token  # rotated: the old one is spent
-        self._unproven = False
         self._access_looked = True
         self.role = response.role
         if not self.keeps_tokens:
@@ -218,7 +210,6 @@ class Credentials:
     async def _drop_tokens(self) -> None:
         """Forget both tokens, here and in the credential store."""
         self._access = None
-        self._unproven = False
         self._refresh = None
         await self._drop_access()
         if not self.keeps_tokens:

@@ -418,12 +418,13 @@ class SyncEngine:
     ) -> _T:
         """Call with the access token; on 401 renew once (refresh, or the password prompt)
         and try again; a second refusal is `Unauthorised` (F16). Nothing local changes."""
-        was_fresh = not self._credentials.has_access_token
         token = await self._credentials.access_token(self._client)
+        fresh = self._credentials.just_issued
         try:
             return await call(token, *args, **kwargs)
         except Unauthorised:
-            if was_fresh:
+            if fresh:
+                await self._credentials.refused()
                 raise
         token = await self._credentials.renew(self._client)
         return await call(token, *args, **kwargs)

@@ -95,8 +95,8 @@ async def test_new_credentials_over_the_same_keyring_answer_without_a_request(
     assert kept.endswith(":access-1") and len(kept) <= MAX_TOKEN_CHARS
     server.requests.clear()
     again = _credentials(tokens, store, clock)
-    assert again.has_access_token  # the keyring may hold one: a 401 on it deserves a renewal
     assert await again.access_token(client) == "access-1"
+    assert not again.just_issued  # the keyring held it: a 401 on it deserves a renewal
     assert server.requests == []
 
 

@@ -11,11 +11,14 @@ compose it), and f6 / f7 sync now / open the conflicts from anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, MutableMapping
+from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -25,6 +28,7 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.screen import Screen
+from textual.timer import Timer
 
 from sofs_tui.app_sync import BackgroundSync
 from sofs_tui.app_sync_setup import SyncConnector, SyncTiming, SystemConnector, attach_status_bar
@@ -36,9 +40,12 @@ from sofs_tui.themes import DEFAULT_THEME, HIGH_CONTRAST, HIGH_CONTRAST_LIGHT, S
 from sofs_tui.widgets.sync_status import SyncView
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from textual.theme import Theme
 
     from sofs_tui.config import Settings
+    from sofs_tui.store.first_page import FirstLook
     from sofs_tui.store.keys import MemoryKeyFile
     from sofs_tui.store.store import Store
 
@@ -104,6 +111,18 @@ class SofsApp(GuardedApp):
         self._store_dir = store_dir
         #: Opened, and its caseload's first page not painted yet (see `caseload_painted`).
         self._opened_store: Store | None = None
+        #: Unlocked, its first page on screen, the store itself still opening behind it
+        #: (`store_unlocked`): what the opening will open, until it starts ...
+        self._to_open: FirstLook | None = None
+        #: ... and the store it gives, for the workers that ask for the store meanwhile.
+        self._opening: Future[Store] | None = None
+        self._opening_guard = threading.Lock()
+        self._warm_up_timer: Timer | None = None
+        #: Locked while the store was opening behind its first page: the last case is
+        #: reopened at the unlock instead.
+        self._reopen_on_unlock = False
+        #: Where to write the bank holidays once `holidays` is loaded (no usable cache there).
+        self._holidays_to_cache: Path | None = None
         self._contrast_from = DEFAULT_THEME
         self.background_sync = BackgroundSync(
             self, sync_connector or SystemConnector(), sync_timing or SyncTiming()
@@ -162,7 +181,92 @@ class SofsApp(GuardedApp):
         self.push_screen(screen)
         # A moment after the paint: the imports would compete for the interpreter with the
         # thread writing that frame to the terminal. The worker is typing meanwhile.
-        screen.call_after_refresh(self.set_timer, WARM_UP_AFTER_PAINT, _start_warm_up)
+        screen.call_after_refresh(self._schedule_warm_up)
+
+    def _schedule_warm_up(self) -> None:
+        self._warm_up_timer = self.set_timer(WARM_UP_AFTER_PAINT, _start_warm_up)
+
+    def passphrase_submitted(self) -> None:
+        """The worker pressed Enter on the passphrase. A warm-up not started yet would only
+        compete with the first page now: the store's opening does that work after the page."""
+        if self._warm_up_timer is not None:
+            self._warm_up_timer.stop()
+            self._warm_up_timer = None
+
+    def store_unlocked(self, look: FirstLook, replacing: Screen[Any] | None = None) -> None:
+        """The passphrase was right: show the caseload's first page at once (read without the
+        database layer, `store.first_page`), then open the store behind it. Until it is open,
+        whatever needs the store waits for it (`require_store`)."""
+        self._opening = Future()
+        self.note_activity()
+        log_event("store_unlocked")
+        if replacing is not None and replacing in self.screen_stack:
+            self.pop_screen()
+        from sofs_tui.screens.case_list import CaseListScreen
+
+        if look.page is None:  # the full open decides (an upgrade, a first set-up, an error)
+            self._to_open = look
+            self._start_opening()
+            self.push_screen(CaseListScreen())
+            return
+        self._to_open = look
+        self.push_screen(CaseListScreen(first_page=(look.page, look.now)))
+        # The opening starts once that page is painted (`caseload_painted`), or at the latest.
+        self.set_timer(AFTER_OPEN_AT_LATEST, self._start_opening)
+
+    @property
+    def store_opening(self) -> bool:
+        """Unlocked, and the store not open yet (see `store_unlocked`)."""
+        return self._opening is not None
+
+    def _start_opening(self) -> None:
+        """Open the store behind the first page, once (from any thread)."""
+        with self._opening_guard:
+            look, self._to_open = self._to_open, None
+            future = self._opening
+        if look is None or future is None:
+            return
+        threading.Thread(
+            target=_open_behind, args=(self, look, future), name="sofs-open", daemon=True
+        ).start()
+
+    def store_opened(self, future: Future[Store], store: Store) -> None:
+        """The store opened behind the first page (`_open_behind`; the workers waiting for it
+        already have it). Locked meanwhile: it is locked at once, and the lock screen's
+        passphrase opens it again; unlocked again already: this one is not needed."""
+        if future is not self._opening:
+            store.lock()
+            return
+        self._opening = None
+        if self.is_locked:
+            store.lock()
+            self.store = store
+            self._reopen_on_unlock = True
+            return
+        self.store = store
+        self.refresh_bindings()
+        log_event("store_opened")
+        self._reopen_last_case_over_caseload()
+        self.background_sync.store_opened(store)
+        self._check_integrity_soon(store)
+
+    def lock(self, reason: str, *, cause: str = "request") -> None:
+        super().lock(reason, cause=cause)
+        if self.is_locked:
+            self._drop_unopened()
+
+    def _drop_unopened(self) -> None:
+        """Wipe the key of a store whose opening has not started (locked or quitting): the
+        lock screen's passphrase opens it afresh."""
+        with self._opening_guard:
+            look, self._to_open = self._to_open, None
+        if look is not None:
+            look.key.wipe()
+
+    def store_not_opened(self, future: Future[Store], exc: Exception) -> None:
+        if future is self._opening:
+            self._opening = None
+            self._open_failed(exc)
 
     def store_ready(self, store: Store, replacing: Screen[Any] | None = None) -> None:
         """The store is open: drop the enrol/unlock screen, show the caseload, reopen the
@@ -181,8 +285,10 @@ class SofsApp(GuardedApp):
 
     def caseload_painted(self) -> None:
         """The caseload's first page is on screen (or `AFTER_OPEN_AT_LATEST` has passed): now
-        start what would have slowed that page down, the background sync's set-up and the
-        store's integrity check. Runs once per opening of the store."""
+        start what would have slowed that page down: the store's opening behind a first page
+        read without it, or the background sync's set-up and the store's integrity check.
+        Runs once per opening of the store."""
+        self._start_opening()
         store, self._opened_store = self._opened_store, None
         if store is None or store.is_locked or store is not self.store:
             return
@@ -190,8 +296,17 @@ class SofsApp(GuardedApp):
         self._check_integrity_soon(store)
 
     def unlocked(self, store: Store) -> None:
-        super().unlocked(store)
+        opening, self._opening = self._opening, None
+        if opening is not None:  # locked while it was opening: this store replaces that one
+            with self._opening_guard:
+                self._to_open = None
+            if not opening.done():
+                opening.set_result(store)
+        super().unlocked(store)  # the background sync starts from the unlock (its signal)
         self._check_integrity_soon(store)
+        if opening is not None or self._reopen_on_unlock:
+            self._reopen_on_unlock = False
+            self._reopen_last_case_over_caseload()
 
     def _check_integrity_soon(self, store: Store) -> None:
         self.run_worker(
@@ -207,9 +322,20 @@ class SofsApp(GuardedApp):
         self.push_screen(CaseListScreen())
 
     def require_store(self) -> Store:
-        """The unlocked store (opened on first use); raises `StoreLocked` when locked."""
+        """The unlocked store (opened on first use); raises `StoreLocked` when locked.
+
+        While the store is opening behind the first page, this waits for it (and starts the
+        opening if it has not started): called from a worker's thread, as units of work are.
+        """
         from sofs_tui.store.errors import StoreLocked
 
+        opening = self._opening
+        if self.store is None and opening is not None:
+            self._start_opening()
+            store = opening.result()
+            if store.is_locked or self.is_locked:
+                raise StoreLocked()
+            return store
         if self.store is None and self._open_store is not None:
             self.store = self._open_store()
         if self.store is None or self.store.is_locked:
@@ -225,6 +351,66 @@ class SofsApp(GuardedApp):
     @property
     def passphrase_hint(self) -> str:
         return f"Demo: the passphrase is “{DEMO_PASSPHRASE}”." if self.demo else ""
+
+    def first_look(self, passphrase: str) -> FirstLook:
+        """Unwrap the key file (Argon2: call from a thread) and read the caseload's first page
+        without the database layer (`store.first_page`); `store_unlocked` takes it from there.
+        A wrong passphrase raises `WrongPassphrase` before anything is opened."""
+        from datetime import UTC, datetime, timedelta
+
+        from sofs_tui.store.files import DB_NAME, KEYFILE_NAME
+        from sofs_tui.store.keys import unlock_keyfile
+
+        assert self._store_dir is not None
+        now = datetime.now(UTC)
+        # Argon2 runs in C without the GIL: what the page needs besides the key is made ready
+        # alongside it, in another thread.
+        preparing = threading.Thread(
+            target=self._prepare_first_page, args=(now,), name="sofs-prepare", daemon=True
+        )
+        preparing.start()
+        key = unlock_keyfile(self._store_dir / KEYFILE_NAME, passphrase)
+        del passphrase
+        preparing.join()
+        from sofs_tui.domain.calendar import default_calendar
+        from sofs_tui.screens.case_list import PAGE
+        from sofs_tui.store.first_page import FirstLook, read_first_page
+
+        council = self.settings.council
+        db_path = self._store_dir / DB_NAME
+        page = read_first_page(
+            db_path,
+            key,
+            rules=council.deadlines,
+            calendar=default_calendar(),
+            now=now,
+            due_soon=timedelta(hours=council.due_soon_hours),
+            limit=PAGE,
+        )
+        return FirstLook(db_path, key, page, now)
+
+    def _prepare_first_page(self, now: datetime) -> None:
+        """Import the caseload screen and the first page's reader, and know the bank holidays
+        (from the cache in the state folder, else from `holidays`; then the opening behind the
+        page writes the cache for next time)."""
+        try:
+            import sofs_tui.screens.case_list
+            import sofs_tui.store.first_page
+            from sofs_tui import holiday_cache
+            from sofs_tui.domain.calendar import warm_bank_holidays
+
+            cache = self._holiday_cache_file()
+            if cache is None or not holiday_cache.load(cache, now.date()):
+                self._holidays_to_cache = cache
+                warm_bank_holidays()
+            sofs_tui.screens.case_list.freeze_what_is_loaded("first page")
+        except Exception as exc:  # only time is lost: the page's reader meets it again
+            log_event("prepare_failed", type=type(exc).__name__)
+
+    def _holiday_cache_file(self) -> Path | None:
+        from sofs_tui.holiday_cache import CACHE_NAME
+
+        return None if self.paths is None else self.paths.state_dir / CACHE_NAME
 
     def open_with_passphrase(self, passphrase: str) -> Store:
         """Unwrap the key file and open the store (runs Argon2: call from a thread).
@@ -272,14 +458,27 @@ class SofsApp(GuardedApp):
                 partial(_save_state, path, values), thread=True, group="state", exit_on_error=False
             )
 
-    def _reopen_last_case(self) -> None:
+    def _reopen_last_case(self, over: Screen[Any] | None = None) -> None:
+        """Open the case the worker had open when sofs last stopped. With `over`: only if
+        that screen is still on top by then (the worker has not gone elsewhere meanwhile)."""
         path = self._state_file()
         if path is not None:
             self.run_worker(
-                partial(self._find_last_case, path), thread=True, group="store", exit_on_error=False
+                partial(self._find_last_case, path, over),
+                thread=True,
+                group="store",
+                exit_on_error=False,
             )
 
-    def _find_last_case(self, path: Path) -> None:
+    def _reopen_last_case_over_caseload(self) -> None:
+        """The store opened after its caseload was shown: reopen the last case only if the
+        worker is still looking at that caseload."""
+        from sofs_tui.screens.case_list import CaseListScreen
+
+        if isinstance(self.screen, CaseListScreen):
+            self._reopen_last_case(over=self.screen)
+
+    def _find_last_case(self, path: Path, over: Screen[Any] | None) -> None:
         from sofs_tui.config import load_state
         from sofs_tui.store.tables import Case
 
@@ -294,7 +493,11 @@ class SofsApp(GuardedApp):
             log_event("last_case_not_reopened", type=type(exc).__name__)
             return
         if found:
-            self.call_from_worker(self.open_case, case_id)
+            self.call_from_worker(self._reopen_case, case_id, over)
+
+    def _reopen_case(self, case_id: str, over: Screen[Any] | None) -> None:
+        if over is None or self.screen is over:
+            self.open_case(case_id)
 
     def open_case(self, case_id: str) -> None:
         """Push the case screen (when that screen exists in this build)."""
@@ -469,10 +672,40 @@ def _check_integrity(app: SofsApp, store: Store) -> None:
         )
 
 
+def _open_behind(app: SofsApp, look: FirstLook, future: Future[Store]) -> None:
+    """In its own thread: import the database layer (`case_list.warm_up`) and open the store
+    whose first page is on screen. The future is settled here, not on the event loop, so a
+    caller waiting for it anywhere (even on the event loop) is never stuck."""
+    from sofs_tui.screens.case_list import warm_up
+
+    warm_up()
+    if app._holidays_to_cache is not None:
+        from sofs_tui.holiday_cache import save
+
+        save(app._holidays_to_cache, look.now.date())
+    try:
+        from sofs_tui.store.store import open_with_key
+
+        store = open_with_key(look.db_path, look.key)
+    except Exception as exc:
+        if not future.done():
+            future.set_exception(exc)
+        with contextlib.suppress(RuntimeError):  # the app has stopped: nothing to tell
+            app.call_from_thread(app.store_not_opened, future, exc)
+        return
+    if future.done():  # the lock screen's passphrase opened it again meanwhile
+        store.lock()
+        return
+    future.set_result(store)
+    try:
+        app.call_from_thread(app.store_opened, future, store)
+    except RuntimeError:  # the app has stopped meanwhile
+        store.lock()
+
+
 def _start_warm_up() -> None:
     """Start `case_list.warm_up` in a daemon thread (quitting never waits for it). Called after
     the first screen's paint; even the import of the caseload screen happens in that thread."""
-    import threading
 
     def warm_up() -> None:
         from sofs_tui.screens.case_list import warm_up
@@ -484,7 +717,6 @@ def _start_warm_up() -> None:
 
 def run_guarded(app: SofsApp) -> int:
     """`app.run()` with nothing but an incident id on the terminal if anything escapes."""
-    import threading
 
     def quiet_thread_crash(args: threading.ExceptHookArgs) -> None:
         log_incident(args.exc_value or RuntimeError())
@@ -498,6 +730,7 @@ def run_guarded(app: SofsApp) -> int:
         return 1
     finally:
         threading.excepthook = previous_hook
+        app._drop_unopened()
         if app.store is not None:
             app.store.lock()
     log_event("exit", code=app.return_code or 0)

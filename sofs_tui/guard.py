@@ -110,24 +110,36 @@ class GuardedApp(App[None]):
             plural = "" if minutes == 1 else "s"
             self.lock(f"Locked after {minutes} minute{plural} without use.", cause="idle")
 
+    @property
+    def store_opening(self) -> bool:
+        """Unlocked, the store still opening (its first page may be on screen already)."""
+        return False
+
+    def _can_lock(self) -> bool:
+        if self._locked:
+            return False
+        return (self.store is not None and not self.store.is_locked) or self.store_opening
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "lock":  # nothing to lock before the store opens, or once locked
-            return self.store is not None and not self.store.is_locked
+        if action == "lock":  # nothing to lock before the store is unlocked, or once locked
+            return self._can_lock()
         return super().check_action(action, parameters)
 
     def action_lock(self) -> None:
         self.lock("Locked.", cause="key")
 
     def lock(self, reason: str, *, cause: str = "request") -> None:
-        """Cover every screen, close the database and wipe the key; pause sync."""
-        store = self.store
-        if self._locked or store is None or store.is_locked:
+        """Cover every screen, close the database and wipe the key; pause sync. A store still
+        opening is locked the moment it opens (`SofsApp.store_opened`)."""
+        if not self._can_lock():
             return
+        store = self.store if self.store is not None and not self.store.is_locked else None
         self._locked = True
         self.sync_paused = True
-        pool = store.engine.pool if store.engine is not None else None
+        pool = store.engine.pool if store is not None and store.engine is not None else None
         in_flight = self._store_workers()
-        store.lock()
+        if store is not None:
+            store.lock()
         log_event("lock", cause=cause)
         self.clear_notifications()
         self.push_screen(LockScreen(reason))

@@ -7,11 +7,12 @@ what counts live here, offline (England and Wales bank holidays come from `holid
 every country it knows (about 0.15 s), which the app's first frame must not wait for. The app
 calls `warm_bank_holidays()` in a background thread at start-up; a `bank_holidays()` call made
 meanwhile waits for that import to finish (Python's import lock) instead of repeating it.
+Years the app's cache already knows (`remember_bank_holidays`) need no import at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -24,6 +25,22 @@ if TYPE_CHECKING:
 COUNCIL_TZ = ZoneInfo("Europe/London")
 
 _ONE_DAY = timedelta(days=1)
+
+
+#: Bank holidays by year that `holidays` gave earlier, handed over by the app from its cache
+#: (`sofs_tui.holiday_cache`), so a start-up need not import `holidays` to know them.
+_remembered: dict[int, frozenset[date]] = {}
+
+
+def remember_bank_holidays(known: Mapping[int, Iterable[date]]) -> None:
+    """Take these years' bank holidays as given (as `holidays` worked them out before);
+    other years are still asked of `holidays`."""
+    for year, days in known.items():
+        _remembered[year] = frozenset(days)
+
+
+def remembered_years() -> frozenset[int]:
+    return frozenset(_remembered)
 
 
 def _england_and_wales(year: int | None) -> HolidayBase:
@@ -40,6 +57,9 @@ def warm_bank_holidays() -> None:
 @lru_cache(maxsize=64)
 def bank_holidays(year: int) -> frozenset[date]:
     """England and Wales bank holidays in `year`, substitute ("observed") days included."""
+    remembered = _remembered.get(year)
+    if remembered is not None:
+        return remembered
     calendar = _england_and_wales(year)
     return frozenset(date(d.year, d.month, d.day) for d in calendar)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,7 +58,7 @@ def report_timeliness(
     rules: ReportDeadlineRules,
     calendar: WorkingCalendar,
     parent_ids: Sequence[str],
-    shared_at_by_parent: dict[str, datetime],
+    shared_at_by_parent: Mapping[str, datetime],
     sent_to_qau_at: datetime | None,
     qau_exempt_from_sharing: bool,
     now: datetime,

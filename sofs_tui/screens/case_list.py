@@ -11,6 +11,7 @@ to the list or refresh (work, or a sync round, may have changed them).
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -35,7 +36,7 @@ from sofs_tui.widgets.line_field import GuardedInput
 from sofs_tui.widgets.plain import PlainText, safe_text
 
 if TYPE_CHECKING:
-    from sofs_tui.store.queries import CasePage, CaseSort, CaseSummary, CaseSync
+    from sofs_tui.store.case_page import CasePage, CaseSort, CaseSummary, CaseSync
 
 PAGE = 200
 FILTER_DELAY = 0.15  # seconds after the last keystroke
@@ -109,17 +110,20 @@ def case_row(summary: CaseSummary, now: datetime, sync: CaseSync | None = None) 
     ]
 
 
-_start_up_frozen = False
+_frozen_stages: set[str] = set()
+_warmed_up = False
+_warm_up_guard = threading.Lock()
 
 
-def _freeze_what_start_up_loaded() -> None:
+def freeze_what_is_loaded(stage: str) -> None:
     """What is loaded by now (modules, classes, compiled queries) stays for the whole run: keep
-    it out of the cyclic collector's full passes, which would otherwise walk it all (about
-    0.1 s) in the middle of the caseload's first paint. Once per process: a later freeze
-    would also keep whatever garbage was waiting for the collector then."""
-    global _start_up_frozen
-    if not _start_up_frozen:
-        _start_up_frozen = True
+    it out of the cyclic collector's full passes, which would otherwise walk it all (0.1 s
+    once the database layer is loaded) in the middle of a paint. Once per stage of start-up
+    ("first page": the caseload screen, the page's reader and the bank holidays; "database
+    layer"): a freeze also keeps whatever garbage was waiting for the collector then, so
+    never more often."""
+    if stage not in _frozen_stages:
+        _frozen_stages.add(stage)
         gc.freeze()
 
 
@@ -128,19 +132,25 @@ def warm_up() -> None:
     queries (SQLAlchemy writes code the first time it meets a statement) and read the bank
     holidays. Touches neither the store nor the screen, so it runs in a background thread from
     app start, while the worker types their passphrase. A failure only costs that time later.
+    Once per process; a second caller waits for the first.
     """
+    global _warmed_up
     from sofs_tui.logging_setup import log_event
 
-    try:
-        from sofs_tui.domain.calendar import warm_bank_holidays
-        from sofs_tui.store import store  # noqa: F401  (importing it is the work)
-        from sofs_tui.store.queries import compile_caseload_queries
+    with _warm_up_guard:
+        if _warmed_up:
+            return
+        _warmed_up = True
+        try:
+            from sofs_tui.domain.calendar import warm_bank_holidays
+            from sofs_tui.store import store  # noqa: F401  (importing it is the work)
+            from sofs_tui.store.queries import compile_caseload_queries
 
-        compile_caseload_queries()
-        warm_bank_holidays()
-        _freeze_what_start_up_loaded()
-    except Exception as exc:
-        log_event("warm_up_failed", type=type(exc).__name__)
+            compile_caseload_queries()
+            warm_bank_holidays()
+            freeze_what_is_loaded("database layer")
+        except Exception as exc:
+            log_event("warm_up_failed", type=type(exc).__name__)
 
 
 class CaseListScreen(StoreScreen):
@@ -168,8 +178,11 @@ class CaseListScreen(StoreScreen):
         Binding("escape", "clear_filter", "Clear filter", id="case_list.clear_filter", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, first_page: tuple[CasePage, datetime] | None = None) -> None:
+        """`first_page`: the first page (unfiltered, by reference) and when it was read, to
+        show at once instead of reading it (the app reads it while unlocking)."""
         super().__init__()
+        self._given_page = first_page
         self.filter_text = ""
         self.sort: str = "reference"
         self.loaded = 0  # rows in the table
@@ -199,6 +212,12 @@ class CaseListScreen(StoreScreen):
             table.add_column(label, key=key, width=SYNC_WIDTH if key == "sync" else None)
 
     def on_screen_resume(self) -> None:
+        given, self._given_page = self._given_page, None
+        if given is not None and not self.filter_text and self.sort == "reference":
+            page, now = given
+            self._generation += 1
+            self._show(self._generation, page, 0, now, None)
+            return
         # First show, and every return from a case: keep the worker where they were.
         self.reload(keep_cursor=True)
 
@@ -209,7 +228,7 @@ class CaseListScreen(StoreScreen):
         return self.query_one("#case-table", DataTable)
 
     def _sort_enum(self) -> CaseSort:
-        from sofs_tui.store.queries import CaseSort
+        from sofs_tui.store.case_page import CaseSort
 
         return CaseSort(self.sort)
 

@@ -7,7 +7,7 @@ worker and the screen says it is working.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,12 +19,12 @@ from sofs_tui.paths import STYLES
 
 if TYPE_CHECKING:
     from sofs_tui.app import SofsApp
-    from sofs_tui.store.store import Store
+    from sofs_tui.store.first_page import FirstLook
 
 
 class PassphraseScreen(Screen[None]):
-    """A title, a few words, one passphrase field and a status line. Subclasses say what
-    happens with the unlocked store."""
+    """A title, a few words, one passphrase field and a status line. Subclasses say what the
+    passphrase opens (`open`, in a thread) and what happens then (`unlocked`)."""
 
     ALLOW_SELECT = False
     AUTO_FOCUS = "#passphrase"
@@ -76,6 +76,7 @@ class PassphraseScreen(Screen[None]):
             return
         field.disabled = True
         self.say("Unlocking…")
+        self.sofs.passphrase_submitted()
         self.unlock(passphrase)
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
@@ -83,7 +84,7 @@ class PassphraseScreen(Screen[None]):
         from sofs_tui.store.errors import StoreError
 
         try:
-            store = self.sofs.open_with_passphrase(passphrase)
+            opened = self.open(passphrase)
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc.user_message)
             return
@@ -92,7 +93,11 @@ class PassphraseScreen(Screen[None]):
             return
         finally:
             del passphrase
-        self.sofs.call_from_worker(self.unlocked, store)
+        self.sofs.call_from_worker(self.unlocked, opened)
+
+    def open(self, passphrase: str) -> Any:
+        """Unwrap the key and open what this screen opens (runs Argon2: called in a thread)."""
+        return self.sofs.open_with_passphrase(passphrase)
 
     def failed(self, message: str) -> None:
         field = self.query_one("#passphrase", Input)
@@ -104,7 +109,7 @@ class PassphraseScreen(Screen[None]):
         incident = self.sofs.report_incident(exc)
         self.failed(f"Could not unlock (incident {incident}). Nothing was changed.")
 
-    def unlocked(self, store: Store) -> None:
+    def unlocked(self, opened: Any) -> None:
         raise NotImplementedError
 
 
@@ -119,5 +124,8 @@ class UnlockScreen(PassphraseScreen):
         "**ctrl+q** quits."
     )
 
-    def unlocked(self, store: Store) -> None:
-        self.sofs.store_ready(store, replacing=self)
+    def open(self, passphrase: str) -> FirstLook:
+        return self.sofs.first_look(passphrase)
+
+    def unlocked(self, opened: FirstLook) -> None:
+        self.sofs.store_unlocked(opened, replacing=self)

@@ -28,7 +28,8 @@ from sofs_tui.domain.enums import (
     SyncState,
 )
 from sofs_tui.store import changes
-from sofs_tui.store.deadline_views import OPEN_STATES, ReportDeadline, report_deadlines
+from sofs_tui.store.case_page import OPEN_STATES, ReportDeadline
+from sofs_tui.store.deadline_views import report_deadlines
 from sofs_tui.store.store import Store
 from sofs_tui.store.tables import Assessment, Case, Conference, Entry, Person, Report, ReportShare
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlmodel import Session, col
@@ -26,36 +26,17 @@ from sofs_tui.domain.deadlines import (
     report_deadline,
 )
 from sofs_tui.domain.enums import ConferenceKind, ConferenceStatus, PersonKind
-from sofs_tui.domain.reports import report_timeliness
+from sofs_tui.store.case_page import (
+    OPEN_STATES,
+    ConferenceLike,
+    ReportDeadline,
+    deadlines_of_reports,
+    earliest_shares,
+)
 from sofs_tui.store.store import Store
 from sofs_tui.store.tables import Case, ChildOutcome, Conference, Person, Report, ReportShare
 
-OPEN_STATES = (DeadlineState.DUE, DeadlineState.DUE_SOON, DeadlineState.OVERDUE)
 _CHUNK = 500  # conferences per round when ordering the caseload by deadline
-
-
-@dataclass(frozen=True)
-class ReportDeadline:
-    report_id: str
-    conference_id: str
-    title: str
-    agency: str
-    target: str  # "parents" | "qau"
-    due: datetime
-    state: DeadlineState
-
-
-class ConferenceLike(Protocol):
-    """What deadline computation needs of a conference (an ORM row or a Core row)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def case_id(self) -> str: ...
-    @property
-    def kind(self) -> ConferenceKind: ...
-    @property
-    def starts_at(self) -> datetime: ...
 
 
 def live(table: Any) -> ColumnElement[bool]:
@@ -113,36 +94,17 @@ def report_deadlines(
     parents: dict[str, list[str]] = defaultdict(list)
     for person_id, case_id in connection.execute(of_parents):
         parents[case_id].append(person_id)
-    shares: dict[str, dict[str, datetime]] = defaultdict(dict)
-    if reports:
-        for report_id, parent_id, shared_at in connection.execute(of_shares):
-            earlier = shares[report_id].get(parent_id)
-            shares[report_id][parent_id] = shared_at if earlier is None else min(earlier, shared_at)
-    found: list[ReportDeadline] = []
-    for report in reports:
-        conference = by_id[report.conference_id]
-        timeliness = report_timeliness(
-            kind=conference.kind,
-            conference_start=conference.starts_at,
-            rules=rules,
-            calendar=calendar,
-            parent_ids=parents[conference.case_id],
-            shared_at_by_parent=shares[report.id],
-            sent_to_qau_at=report.sent_to_qau_at,
-            qau_exempt_from_sharing=report.qau_reason is not None,
-            now=now,
-            due_soon=due_soon,
-        )
-        for target, due, state in (
-            ("parents", timeliness.parents_due, timeliness.parents_state),
-            ("qau", timeliness.qau_due, timeliness.qau_state),
-        ):
-            found.append(
-                ReportDeadline(
-                    report.id, conference.id, report.title, report.agency, target, due, state
-                )
-            )
-    return found
+    shares = earliest_shares(connection.execute(of_shares)) if reports else {}
+    return deadlines_of_reports(
+        conferences,
+        reports,
+        parents,
+        shares,
+        rules=rules,
+        calendar=calendar,
+        now=now,
+        due_soon=due_soon,
+    )
 
 
 # --- The caseload in order of its nearest open deadline ------------------------------------

@@ -11,29 +11,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal, or_, select, union_all
 from sqlmodel import Session, col
 
 from sofs_tui.domain.calendar import WorkingCalendar
-from sofs_tui.domain.deadlines import DeadlineState, ReportDeadlineRules
-from sofs_tui.domain.enums import (
-    ConferenceKind,
-    ConferenceStatus,
-    PersonKind,
-    PlanCategory,
-    SyncState,
+from sofs_tui.domain.deadlines import ReportDeadlineRules
+from sofs_tui.domain.enums import ConferenceStatus, PersonKind, PlanCategory, SyncState
+from sofs_tui.store.case_page import (
+    ALL_CLEAN,
+    OPEN_STATES,
+    CasePage,
+    CaseSort,
+    CaseSummary,
+    CaseSync,
+    ConferenceLike,
+    ReportDeadline,
+    categories_by_case,
+    like_pattern,
+    summaries_of,
 )
 from sofs_tui.store.deadline_views import (
-    OPEN_STATES,
-    ConferenceLike,
     DueItem,
     DueKind,
-    ReportDeadline,
     cases_by_nearest_deadline,
     deadlines_due,
     report_deadline_queries,
@@ -79,58 +81,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class CaseSummary:
-    case_id: str
-    reference: str
-    family_name: str
-    lead_worker: str
-    categories: tuple[PlanCategory, ...]
-    next_conference_at: datetime | None
-    next_conference_kind: ConferenceKind | None
-    nearest: ReportDeadline | None  # the earliest deadline still open (overdue ones first)
-    reports_unshared: int
-    reports_overdue: int
-    sync_state: SyncState | None  # the worst state of any record on the case; None: not read
-    conflicts: int
-    unsynced: int = 0  # records saved here and not yet accepted by the service
-
-
-@dataclass(frozen=True)
-class CaseSync:
-    """How a case's records stand against the service."""
-
-    state: SyncState  # the worst of them: conflict, held, dirty, clean
-    conflicts: int
-    unsynced: int  # saved here, not yet accepted by the service (dirty or held)
-
-
-@dataclass(frozen=True)
-class CasePage:
-    total: int
-    rows: tuple[CaseSummary, ...]
-
-
-class CaseSort(StrEnum):
-    """The orders the caseload can be listed in."""
-
-    REFERENCE = "reference"
-    FAMILY = "family"
-    NEXT_CONFERENCE = "next_conference"
-    NEAREST_DEADLINE = "nearest_deadline"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
-
-
 _SYNC_RANK = {SyncState.CLEAN: 0, SyncState.DIRTY: 1, SyncState.HELD: 2, SyncState.CONFLICT: 3}
-
-
-def _like_pattern(text: str) -> str:
-    """`%text%` with the worker's own % and _ taken literally."""
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def case_filter(text: str) -> list[ColumnElement[bool]]:
@@ -138,7 +89,7 @@ def case_filter(text: str) -> list[ColumnElement[bool]]:
     case of ASCII letters)."""
     where: list[ColumnElement[bool]] = [col(Case.deleted).is_(False)]
     if text.strip():
-        pattern = _like_pattern(text)
+        pattern = like_pattern(text)
         where.append(
             or_(
                 col(Case.reference).like(pattern, escape="\\"),
@@ -214,42 +165,8 @@ def case_summaries(
         deadlines = report_deadlines(
             session, conferences, rules=rules, calendar=calendar, now=now, due_soon=due_soon
         )
-        sync = _sync_by_case(session, ids) if with_sync else {}
-    next_conf: dict[str, Any] = {}
-    for conference in sorted(conferences, key=lambda c: c.starts_at):
-        next_conf.setdefault(conference.case_id, conference)
-    case_of = {c.id: c.case_id for c in conferences}
-    per_case: dict[str, list[ReportDeadline]] = defaultdict(list)
-    for deadline in deadlines:
-        per_case[case_of[deadline.conference_id]].append(deadline)
-    rows = []
-    for case in cases:
-        mine = per_case[case.id]
-        open_ones = sorted((d for d in mine if d.state in OPEN_STATES), key=lambda d: d.due)
-        upcoming = next_conf.get(case.id)
-        state = sync.get(case.id, _ALL_CLEAN) if with_sync else None
-        rows.append(
-            CaseSummary(
-                case_id=case.id,
-                reference=case.reference,
-                family_name=case.family_name,
-                lead_worker=case.lead_worker,
-                categories=tuple(categories[case.id]),
-                next_conference_at=upcoming.starts_at if upcoming else None,
-                next_conference_kind=upcoming.kind if upcoming else None,
-                nearest=open_ones[0] if open_ones else None,
-                reports_unshared=len(
-                    {d.report_id for d in mine if d.target == "parents" and d.state in OPEN_STATES}
-                ),
-                reports_overdue=len(
-                    {d.report_id for d in mine if d.state is DeadlineState.OVERDUE}
-                ),
-                sync_state=state.state if state else None,
-                conflicts=state.conflicts if state else 0,
-                unsynced=state.unsynced if state else 0,
-            )
-        )
-    return CasePage(total=total, rows=tuple(rows))
+        sync = _sync_by_case(session, ids) if with_sync else None
+    return CasePage(total, summaries_of(cases, categories, conferences, deadlines, sync))
 
 
 def _ordered(query: Any, sort: CaseSort) -> Any:
@@ -298,23 +215,16 @@ def _plan_categories_query(ids: Sequence[str]) -> Any:
 
 
 def _plan_categories(session: Session, ids: Sequence[str]) -> dict[str, list[PlanCategory]]:
-    categories: dict[str, list[PlanCategory]] = defaultdict(list)
     if not ids:
-        return categories
-    for case_id, category in session.connection().execute(_plan_categories_query(ids)):
-        if PlanCategory(category) not in categories[case_id]:
-            categories[case_id].append(PlanCategory(category))  # each category once per case
-    return categories
+        return {}
+    return categories_by_case(session.connection().execute(_plan_categories_query(ids)))
 
 
 def case_sync_states(store: Store, case_ids: Sequence[str]) -> dict[str, CaseSync]:
     """How each case's records stand against the service (every id gets an answer)."""
     with store.read() as session:
         found = _sync_by_case(session, case_ids)
-    return {case_id: found.get(case_id, _ALL_CLEAN) for case_id in case_ids}
-
-
-_ALL_CLEAN = CaseSync(SyncState.CLEAN, 0, 0)
+    return {case_id: found.get(case_id, ALL_CLEAN) for case_id in case_ids}
 
 
 def _sync_query(case_ids: Sequence[str]) -> Any:

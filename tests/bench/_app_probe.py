@@ -10,13 +10,18 @@ MODE
             the first paint of the caseload's first page.
   caseload-typed  the same, with the passphrase submitted TYPING_SECONDS after the unlock
             screen's paint, as a person typing it would.
+  caseload-ready  as `caseload`, but exits once the store itself has opened behind the first
+            page (every action ready), not at the page's paint.
 
 What the probe changes in the app: `App.run(headless=True, size=(80, 24))`, a hook on the
-unlock screen's mount, and (caseload) hooks on `SofsApp.store_ready`, on that caseload
-screen's `_show` and on `queries.case_summaries`, which only record times. They are installed
-once the app reaches them, so nothing is imported earlier than the app imports it.
+unlock screen's mount, and (caseload) hooks on `first_page.read_first_page`,
+`SofsApp.store_unlocked`, that caseload screen's `_show` and `SofsApp.store_opened`, which only
+record times. The first is installed when the unlock screen is painted (importing
+`first_page`, which the unlock imports anyway), the others once the app reaches them.
 
-Prints one JSON line: seconds from the start of this script to each mark, the heavy modules
+Prints one JSON line: seconds from the start of this script to each mark (and each mark's
+wall-clock time, so the parent can count from the moment it started this process), the heavy
+modules
 already imported at the first frame, this process's peak resident set (Linux VmHWM, MiB) and,
 for `caseload`, its resident set when the page was painted (VmRSS, MiB).
 """
@@ -36,11 +41,14 @@ HEAVY = ("sqlmodel", "sqlalchemy", "httpx", "keyring", "holidays", "sqlcipher3",
 SIZE = (80, 24)
 TYPING_SECONDS = 2.0
 marks: dict[str, float] = {}
+epochs: dict[str, float] = {}  # the same moments on the wall clock, for the parent process
 heavy_at_first_frame: list[str] = []
 
 
 def mark(name: str) -> None:
-    marks.setdefault(name, time.perf_counter() - STARTED)
+    if name not in marks:
+        marks[name] = time.perf_counter() - STARTED
+        epochs[name] = time.time()
 
 
 def first_frame() -> None:
@@ -100,7 +108,7 @@ def run_sofs(data_dir: str, mode: str) -> None:
         if mode == "unlock":
             screen.app.exit()
             return
-        watch_caseload()
+        watch_caseload(mode)
         field: Any = screen.query_one("#passphrase")
 
         def enter() -> None:
@@ -120,46 +128,58 @@ def run_sofs(data_dir: str, mode: str) -> None:
         raise SystemExit(code)
 
 
-def watch_caseload() -> None:
-    """Record the unlock and the first page's query; exit once that page is painted."""
+def watch_caseload(mode: str) -> None:
+    """Record the first page's read, the unlock and the store's opening; exit once the page is
+    painted (or, `caseload-ready`, once the store has opened too)."""
     from sofs_tui.app import SofsApp
+    from sofs_tui.store import first_page
 
-    real_ready = SofsApp.store_ready
+    real_read = first_page.read_first_page
+    real_unlocked = SofsApp.store_unlocked
+    real_opened = SofsApp.store_opened
+    wait_for_store = mode == "caseload-ready"
 
-    def store_ready(app: SofsApp, *args: Any, **kwargs: Any) -> None:
+    def read_first_page(*args: Any, **kwargs: Any) -> Any:
+        mark("query_started")
+        page = real_read(*args, **kwargs)
+        mark("query_done")
+        return page
+
+    def store_unlocked(app: SofsApp, *args: Any, **kwargs: Any) -> None:
         mark("unlocked")
-        real_ready(app, *args, **kwargs)
+        real_unlocked(app, *args, **kwargs)
         from sofs_tui.screens.case_list import CaseListScreen
-        from sofs_tui.store import queries
 
         screen = app.screen
         assert isinstance(screen, CaseListScreen), screen
         real_show = screen._show
-        real_summaries = queries.case_summaries
-
-        def case_summaries(*args: Any, **kwargs: Any) -> Any:
-            mark("query_started")
-            page = real_summaries(*args, **kwargs)
-            mark("query_done")
-            return page
 
         def show(*args: Any) -> None:
             real_show(*args)
-            marks["rows"] = float(screen.table.row_count)
-            app.call_after_refresh(painted, app)
+            if "rows" not in marks:
+                marks["rows"] = float(screen.table.row_count)
+                app.call_after_refresh(painted, app, not wait_for_store)
 
-        queries.case_summaries = case_summaries
         screen._show = show  # type: ignore[method-assign]
 
-    SofsApp.store_ready = store_ready  # type: ignore[method-assign]
+    def store_opened(app: SofsApp, *args: Any, **kwargs: Any) -> None:
+        real_opened(app, *args, **kwargs)
+        mark("store_open")
+        if wait_for_store and "caseload_painted" in marks:
+            app.exit()
+
+    first_page.read_first_page = read_first_page
+    SofsApp.store_unlocked = store_unlocked  # type: ignore[method-assign]
+    SofsApp.store_opened = store_opened  # type: ignore[method-assign]
 
 
-def painted(app: Any) -> None:
+def painted(app: Any, exit_now: bool) -> None:
     mark("caseload_painted")
     rss = memory_mib("VmRSS")
     if rss is not None:
         marks["rss_mib"] = rss
-    app.exit()
+    if exit_now or "store_open" in marks:
+        app.exit()
 
 
 def main() -> None:
@@ -169,7 +189,12 @@ def main() -> None:
     else:
         run_sofs(sys.argv[2], mode)
     mark("exited")
-    report = {"marks": marks, "heavy": heavy_at_first_frame, "peak_mib": memory_mib("VmHWM")}
+    report = {
+        "marks": marks,
+        "epochs": epochs,
+        "heavy": heavy_at_first_frame,
+        "peak_mib": memory_mib("VmHWM"),
+    }
     print(json.dumps(report))
 
 

@@ -3,13 +3,16 @@
 1. First frame: `sofs --data-dir …` on an enrolled store, through the real start path, until
    the unlock screen is painted (the app's first frame; `--demo` opens a store before its
    first useful frame, so the enrolled path is the one measured), against a bare Textual app
-   (Header + Static + Footer) exiting on its first paint. Goal ≤ 1.2×.
+   (Header + Static + Footer) exiting on its first paint. Goal ≤ 1.2×. The goal's figure
+   counts from the moment this process starts the child (interpreter start included) to the
+   paint; the whole child process (its exit too) is printed as well.
 2. Caseload visible: the same start on the 10,000-case encrypted store, the passphrase typed
    into the unlock screen as soon as it is painted (default Argon2id cost, so the unlock is
    included), until the caseload's first page is painted (its sync column still "…": that
-   column is read after the paint), against the bare app. Goal ≤ 2.5×. 2b: the same with the
-   passphrase submitted 2 s after the paint, as a person types it: Enter → page painted, and
-   the whole process less those 2 s (what the worker waits for) against the bare app.
+   column is read once the store has opened behind the page), against the bare app's paint.
+   Goal ≤ 2.5×. Also: until the store itself is open (every action ready), and the whole
+   process. 2b: the passphrase submitted 2 s after the paint, as a person types it: Enter →
+   page painted, and start → page painted less those 2 s (what the worker waits for).
 3. Filter keystroke over 10,000 cases: the last key typed into the caseload filter, the 150 ms
    debounce firing, and the result painted; fire → painted is the figure (goal ≤ 100 ms
    median), Enter → painted too. Yardstick: the same rows put back into the same table with
@@ -57,7 +60,7 @@ PROCESS_ROUNDS = 7
 FILTER_ROUNDS = 5
 # What a worker types: parts of family names and references, broad and narrow, none, cleared.
 FILTERS = ("fen", "Marchbank", "DEMO-0999", "DEMO-05", "oak", "Kestrel family", "zzz", "")
-MODES = ("bare", "unlock", "caseload", "caseload-typed")
+MODES = ("bare", "unlock", "caseload", "caseload-ready", "caseload-typed")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class ProcessRun:
     wall: float  # seconds, the whole child process, measured by this process
     cpu: float  # the child's user + system seconds
     marks: dict[str, float]  # seconds from the probe's first line (see _app_probe.py)
+    since_spawn: dict[str, float]  # seconds from this process starting the child to each mark
     heavy: list[str]  # heavy modules already imported at the first frame
     peak_mib: float | None
 
@@ -84,6 +88,7 @@ def _probe_env(caseload: Caseload) -> dict[str, str]:
 def _run_probe(mode: str, caseload: Caseload, env: dict[str, str]) -> ProcessRun:
     argv = [sys.executable, str(PROBE), mode, str(caseload.data_dir)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spawned = time.time()
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, env=env, check=False, timeout=120)
     wall = time.perf_counter() - start
@@ -92,7 +97,8 @@ def _run_probe(mode: str, caseload: Caseload, env: dict[str, str]) -> ProcessRun
         raise AssertionError(f"{mode} probe failed: {done.stderr.decode(errors='replace')}")
     report = json.loads(done.stdout.decode().strip().splitlines()[-1])
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return ProcessRun(wall, cpu, report["marks"], report["heavy"], report["peak_mib"])
+    since_spawn = {name: moment - spawned for name, moment in report["epochs"].items()}
+    return ProcessRun(wall, cpu, report["marks"], since_spawn, report["heavy"], report["peak_mib"])
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +114,10 @@ def process_runs(caseload_10k: Caseload) -> dict[str, list[ProcessRun]]:
     for index in range(PROCESS_ROUNDS):
         for mode in MODES if index % 2 == 0 else MODES[::-1]:
             runs[mode].append(_run_probe(mode, caseload_10k, env))
-    for run in runs["caseload"] + runs["caseload-typed"]:
+    for run in runs["caseload"] + runs["caseload-ready"] + runs["caseload-typed"]:
         assert run.marks["rows"] == case_list.PAGE  # the first page of 10,000 cases
+    for run in runs["caseload-ready"]:
+        assert run.marks["store_open"] >= run.marks["caseload_painted"]
     return runs
 
 
@@ -119,6 +127,10 @@ def _of(runs: list[ProcessRun], what: str) -> list[float]:
 
 def _mark(runs: list[ProcessRun], name: str, since: str | None = None) -> list[float]:
     return [run.marks[name] - (run.marks[since] if since else 0.0) for run in runs]
+
+
+def _seen(runs: list[ProcessRun], name: str) -> list[float]:
+    return [run.since_spawn[name] for run in runs]
 
 
 def _whole_process(label: str, runs: list[ProcessRun], bare: list[ProcessRun]) -> None:
@@ -138,6 +150,13 @@ def test_bench_app_first_frame(process_runs: dict[str, list[ProcessRun]]) -> Non
 
     m.header("1. first frame: unlock screen painted vs bare app (Header + Static + Footer)")
     m.note(f"n={len(bare)} each after one warm-up, alternated; goal <= 1.2x")
+    m.figure("sofs: process started -> unlock screen painted", _seen(unlock_runs, "first_frame"))
+    m.figure("bare: process started -> painted", _seen(bare, "first_frame"))
+    m.ratio(
+        "first frame, sofs/bare (goal <= 1.2)",
+        _seen(unlock_runs, "first_frame"),
+        _seen(bare, "first_frame"),
+    )
     _whole_process("sofs unlock screen", unlock_runs, bare)
     m.figure("in-process: start -> unlock screen painted", _mark(unlock_runs, "first_frame"))
     m.figure("in-process: start -> bare app painted", _mark(bare, "first_frame"))
@@ -157,16 +176,33 @@ def test_bench_app_caseload_visible(process_runs: dict[str, list[ProcessRun]]) -
     m.header(f"2. caseload visible: start -> first page of {CASES:,} cases painted vs bare app")
     m.note(
         "includes: interpreter start, imports, unlock screen, the passphrase typed at its "
-        "first paint, Argon2id (default cost) + SQLCipher open, the caseload screen, the first "
-        "page's query and paint; not the sync column (read after the paint). Goal <= 2.5x"
+        "first paint, Argon2id (default cost), the first page read from the encrypted file, "
+        "the caseload screen and its paint; the store then opens behind the page (the sync "
+        "column waits for it). Goal <= 2.5x"
     )
-    _whole_process("caseload visible", runs, bare)
+    m.figure("caseload: process started -> page painted", _seen(runs, "caseload_painted"))
+    m.figure("bare: process started -> painted", _seen(bare, "first_frame"))
+    m.ratio(
+        "caseload visible, sofs/bare (goal <= 2.5)",
+        _seen(runs, "caseload_painted"),
+        _seen(bare, "first_frame"),
+    )
     m.figure("  start -> unlock screen painted", _mark(runs, "first_frame"))
-    m.figure("  passphrase submitted -> store open", _mark(runs, "unlocked", "passphrase_entered"))
-    m.figure("  store open -> first page query starts", _mark(runs, "query_started", "unlocked"))
-    m.figure("  first page query", _mark(runs, "query_done", "query_started"))
-    m.figure("  query done -> page painted", _mark(runs, "caseload_painted", "query_done"))
+    m.figure(
+        "  Enter -> key and first page read (Argon2id + SQL)",
+        _mark(runs, "unlocked", "passphrase_entered"),
+    )
+    m.figure("    of which the first page's read", _mark(runs, "query_done", "query_started"))
+    m.figure("  first page read -> page painted", _mark(runs, "caseload_painted", "unlocked"))
     m.figure("  start -> page painted (in-process)", _mark(runs, "caseload_painted"))
+    _whole_process("caseload visible", runs, bare)
+
+    ready = process_runs["caseload-ready"]
+    m.header("2a. the same, until the store itself is open behind the page (every action ready)")
+    m.figure("ready: process started -> store open", _seen(ready, "store_open"))
+    m.ratio("store open, sofs/bare paint", _seen(ready, "store_open"), _seen(bare, "first_frame"))
+    m.figure("  page painted -> store open", _mark(ready, "store_open", "caseload_painted"))
+    _whole_process("store open", ready, bare)
 
     typed = process_runs["caseload-typed"]
     m.header("2b. caseload visible, the passphrase typed as a person does (after 2 s)")
@@ -174,23 +210,23 @@ def test_bench_app_caseload_visible(process_runs: dict[str, list[ProcessRun]]) -
         "the store's imports are warmed while the worker types, as in real use; the figure "
         "that person waits for is Enter -> page painted"
     )
-    m.figure("  Enter -> store open", _mark(typed, "unlocked", "passphrase_entered"))
-    m.figure("  store open -> first page query starts", _mark(typed, "query_started", "unlocked"))
-    m.figure("  first page query", _mark(typed, "query_done", "query_started"))
-    m.figure("  query done -> page painted", _mark(typed, "caseload_painted", "query_done"))
+    m.figure("  Enter -> key and first page read", _mark(typed, "unlocked", "passphrase_entered"))
+    m.figure("  first page read -> page painted", _mark(typed, "caseload_painted", "unlocked"))
     m.figure("  Enter -> page painted", _mark(typed, "caseload_painted", "passphrase_entered"))
     m.ratio(
         "Enter -> page painted / bare app's whole start",
         _mark(typed, "caseload_painted", "passphrase_entered"),
         _of(bare, "wall"),
     )
-    # What the worker waits for in all: the whole process (interpreter start and exit too, as
-    # the bare app's wall), less the seconds in which they were typing.
+    # What the worker waits for in all: process started -> page painted, less the seconds in
+    # which they were typing.
     waited = [
-        run.wall - (run.marks["passphrase_entered"] - run.marks["first_frame"]) for run in typed
+        run.since_spawn["caseload_painted"]
+        - (run.marks["passphrase_entered"] - run.marks["first_frame"])
+        for run in typed
     ]
-    m.figure("  process wall less the typing", waited, unit="s")
-    m.ratio("worker waits (typing excluded) / bare app's wall", waited, _of(bare, "wall"))
+    m.figure("  started -> page painted, less the typing", waited)
+    m.ratio("worker waits (typing excluded) / bare paint", waited, _seen(bare, "first_frame"))
 
 
 @pytest.mark.bench

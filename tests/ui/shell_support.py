@@ -77,7 +77,12 @@ def shell_app(
 
 
 async def settle(app: SofsApp, pilot: Pilot[None]) -> None:
-    """Let workers finish and their results reach the screen (twice: results start work)."""
+    """Let workers finish and their results reach the screen (twice: results start work),
+    and a store opening behind its first page finish opening (`SofsApp.store_unlocked`)."""
+    for _ in range(500):
+        if not (app.store_opening and app._to_open is None):
+            break
+        await pilot.pause(0.01)
     for _ in range(3):
         # A worker may fail on purpose (e.g. reading while locked); the app carries on.
         with contextlib.suppress(WorkerFailed):

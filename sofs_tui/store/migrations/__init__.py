@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine
-
-from sofs_tui.store.engine import write_engine
 from sofs_tui.store.errors import StoreError
+
+if TYPE_CHECKING:  # HEAD is read before the database layer is imported (`first_page.py`)
+    from sqlalchemy import Connection, Engine
 
 
 class SchemaTooNew(StoreError):
@@ -58,6 +59,8 @@ def upgrade(engine: Engine, target: int = HEAD) -> int:
     Each step commits its DDL and the new `user_version` together, so a crash mid-upgrade
     leaves the store at the previous version, never between two.
     """
+    from sofs_tui.store.engine import write_engine
+
     with engine.connect() as probe:
         current = schema_version(probe)
     if current > HEAD:

@@ -78,7 +78,9 @@ class SofsApp(GuardedApp):
     SUB_TITLE = "Signs of Safety"
     CSS_PATH = STYLES / "base.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        # Not in the footer: at 80 columns it would push out the screen's own keys, help and
+        # lock; F1 help and the palette list it.
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True),
         Binding("f6", "sync_now", "Sync now", id="app.sync_now", show=False),
@@ -619,11 +621,10 @@ def _screen_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
             async def run(action: str = action) -> None:
                 await screen.run_action(action)
 
-            yield SystemCommand(
-                f"{group}: {binding.description.lower()}",
-                binding.tooltip or binding.description,
-                run,
-            )
+            # The footer shows the short description; a binding whose description is cut
+            # short for the footer gives its full name as the tooltip (shown on hover too).
+            name = binding.tooltip or binding.description
+            yield SystemCommand(f"{group}: {name.lower()}", name, run)
     extra = getattr(screen, "palette_commands", None)
     if extra is not None:
         for name, help_text, callback in extra():

@@ -42,14 +42,16 @@ PAGE = 200
 FILTER_DELAY = 0.15  # seconds after the last keystroke
 MOST_ROWS_KEPT_ON_RETURN = 5 * PAGE
 SYNC_WIDTH = len("⚠ 99 conflicts")
+# Sync before Reports: at 120 columns everything up to the sync state is on screen (the
+# reports column, last, is then cut; its overdue reports show in the deadline column too).
 COLUMNS = (
     ("reference", "Reference"),
     ("family", "Family"),
     ("plans", "Plans"),
     ("next", "Next conference"),
     ("deadline", "Nearest deadline"),
-    ("reports", "Reports"),
     ("sync", "Sync"),
+    ("reports", "Reports"),
 )
 SORTS = ("reference", "family", "next_conference", "nearest_deadline")
 _SORT_OF_COLUMN = {
@@ -105,8 +107,8 @@ def case_row(summary: CaseSummary, now: datetime, sync: CaseSync | None = None) 
         Text(" ".join(c.value for c in summary.categories) or "-"),
         Text(when(summary.next_conference_at)),
         deadline_cell(summary, now),
-        reports_cell(summary),
         sync_cell(sync),
+        reports_cell(summary),
     ]
 
 
@@ -172,7 +174,9 @@ class CaseListScreen(StoreScreen):
         Binding("/", "focus_filter", "Filter", id="case_list.focus_filter"),
         Binding("n", "new_case", "New case", id="case_list.new_case"),
         Binding("s", "next_sort", "Sort", id="case_list.next_sort"),
-        Binding("t", "team_stats", "Team statistics", id="case_list.team_stats"),
+        Binding(
+            "t", "team_stats", "Team", id="case_list.team_stats", tooltip="Team statistics"
+        ),
         Binding("d", "deadlines", "Deadlines", id="case_list.deadlines"),
         Binding("f5", "refresh", "Refresh", id="case_list.refresh", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="case_list.clear_filter", show=False),

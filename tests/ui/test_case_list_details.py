@@ -82,7 +82,8 @@ def test_every_sync_word_fits_the_fixed_sync_column(sync: CaseSync) -> None:
 
 
 def sync_words(table: Any) -> dict[str, str]:
-    return {cells(table, row)[0]: cells(table, row)[-1] for row in range(table.row_count)}
+    sync = table.get_column_index("sync")
+    return {cells(table, row)[0]: cells(table, row)[sync] for row in range(table.row_count)}
 
 
 async def test_the_filter_shows_the_sync_words_already_read_without_reading_them_again(

@@ -66,7 +66,8 @@ def rows_shown(app: SofsApp) -> int:
 
 def sync_cells(app: SofsApp) -> list[str]:
     table = app.screen.query_one("#case-table", DataTable)
-    return [str(table.get_row_at(row)[-1]) for row in range(table.row_count)]
+    sync = table.get_column_index("sync")
+    return [str(table.get_row_at(row)[sync]) for row in range(table.row_count)]
 
 
 async def unlocked_with_page_shown(app: SofsApp, pilot: Pilot[None]) -> None:

@@ -120,6 +120,10 @@ class SofsApp(GuardedApp):
         self._opening: Future[Store] | None = None
         self._opening_guard = threading.Lock()
         self._warm_up_timer: Timer | None = None
+        #: State-file values asked for and not yet written (see `_save_state`).
+        self._state_pending: dict[str, str] = {}
+        self._state_guard = threading.Lock()
+        self._state_writing = threading.Lock()
         #: Locked while the store was opening behind its first page: the last case is
         #: reopened at the unlock instead.
         self._reopen_on_unlock = False
@@ -447,18 +451,31 @@ class SofsApp(GuardedApp):
         self._save_state(last_case_id=case_id)
 
     def forget_case(self) -> None:
-        """Call when the worker closes a case on purpose (or it is deleted)."""
+        """Call when the worker leaves a case (back on the caseload) or it is deleted: the
+        next start opens on the caseload."""
         self._save_state(last_case_id="")
 
     def _state_file(self) -> Path | None:
         return None if self.demo or self.paths is None else self.paths.state_file
 
     def _save_state(self, **values: str) -> None:
+        """Write these values to the state file in a thread. Changes are written in the order
+        they were asked for: each write takes everything asked for so far (a later one finds
+        nothing left), one at a time, so an older value never lands after a newer one."""
         path = self._state_file()
         if path is not None:
+            with self._state_guard:
+                self._state_pending.update(values)
             self.run_worker(
-                partial(_save_state, path, values), thread=True, group="state", exit_on_error=False
+                partial(self._write_state, path), thread=True, group="state", exit_on_error=False
             )
+
+    def _write_state(self, path: Path) -> None:
+        with self._state_writing:
+            with self._state_guard:
+                values, self._state_pending = self._state_pending, {}
+            if values:
+                _save_state(path, values)
 
     def _reopen_last_case(self, over: Screen[Any] | None = None) -> None:
         """Open the case the worker had open when sofs last stopped. With `over`: only if

@@ -216,6 +216,9 @@ class CaseListScreen(StoreScreen):
             table.add_column(label, key=key, width=SYNC_WIDTH if key == "sync" else None)
 
     def on_screen_resume(self) -> None:
+        if self._first_page_shown:
+            # Back on the caseload: the case the worker left is not reopened at the next start.
+            self.sofs.forget_case()
         given, self._given_page = self._given_page, None
         if given is not None and not self.filter_text and self.sort == "reference":
             page, now = given

@@ -12,6 +12,7 @@ compose it), and f6 / f7 sync now / open the conflicts from anywhere.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import importlib.util
 import sys
@@ -737,7 +738,17 @@ def run_guarded(app: SofsApp) -> int:
     """`app.run()` with nothing but an incident id on the terminal if anything escapes."""
 
     def quiet_thread_crash(args: threading.ExceptHookArgs) -> None:
-        log_incident(args.exc_value or RuntimeError())
+        exc = args.exc_value
+        if (
+            isinstance(exc, OSError)
+            and exc.errno == errno.EIO
+            and args.thread is not None
+            and args.thread.name == "textual-output"
+        ):
+            # The terminal closed under Textual's writer thread: a hang-up, not a crash.
+            log_event("terminal_gone")
+            return
+        log_incident(exc or RuntimeError())
 
     previous_hook = threading.excepthook
     threading.excepthook = quiet_thread_crash

@@ -2,6 +2,8 @@
 
 `GuardedApp` is SofsApp's base: the idle lock and lock-now (SECURITY R10, R11), closing the
 store on hang-up, the too-small message, and crashes reported as an incident id only (R16).
+Before the store closes with the app (ctrl+q, hang-up, SIGTERM), every open form that holds
+typing not yet saved (`SavesPending`) saves it.
 
 While the lock screen (or the too-small screen) is up, a screen change asked for underneath
 (a worker finishing, a timer) must not appear above it, so it is held and replayed, in order,
@@ -18,9 +20,10 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual import events
@@ -50,6 +53,18 @@ SAFE_ON_TOP = (LockScreen, TooSmallScreen, HelpScreen, CommandPalette)
 _SIGNAL_EXIT_CODES = {"SIGHUP": 129, "SIGTERM": 143}
 #: After a hang-up, how long Textual may take to unwind before the process ends regardless.
 EXIT_GRACE_SECONDS = 3.0
+#: The most the last saves before closing may wait for saves already running.
+PENDING_SAVE_SECONDS = 1.0
+
+
+@runtime_checkable
+class SavesPending(Protocol):
+    """A screen or widget holding changes not yet saved (an autosave waiting for the pause after
+    typing). The app calls it before the store closes with the app."""
+
+    def save_pending_now(self, deadline: float) -> None:
+        """Save what is pending now, synchronously, each save one transaction; wait for saves
+        already running no later than `deadline` (a `time.monotonic()` value)."""
 
 
 class GuardedApp(App[None]):
@@ -129,10 +144,14 @@ class GuardedApp(App[None]):
         self.lock("Locked.", cause="key")
 
     def lock(self, reason: str, *, cause: str = "request") -> None:
-        """Cover every screen, close the database and wipe the key; pause sync. A store still
-        opening is locked the moment it opens (`SofsApp.store_opened`)."""
+        """Save what is pending, cover every screen, close the database and wipe the key;
+        pause sync. A store still opening is locked the moment it opens
+        (`SofsApp.store_opened`)."""
         if not self._can_lock():
             return
+        # What was typed in the last moment is saved first: the laptop may be shut while
+        # locked. It also stays on screen, under the lock screen, as it was.
+        self.save_pending_edits()
         store = self.store if self.store is not None and not self.store.is_locked else None
         self._locked = True
         self.sync_paused = True
@@ -260,15 +279,17 @@ class GuardedApp(App[None]):
         log_event("signal", name=name)
         store = self.store
         pool = store.engine.pool if store is not None and store.engine is not None else None
-        in_flight = self._store_workers()
-        if store is not None:
-            store.lock()
         # With the terminal gone, Textual 8.2.8's writer thread dies on EIO and its shutdown
         # then waits forever on the writer's full queue (seen under load). The store is closed
-        # by now, so ending the process after a grace period loses nothing.
+        # well before the grace period ends (the last saves wait PENDING_SAVE_SECONDS at most),
+        # so ending the process then loses nothing; started first, it also ends a stuck save.
         watchdog = threading.Timer(EXIT_GRACE_SECONDS, _end_process, args=(code, pool))
         watchdog.daemon = True
         watchdog.start()
+        self.save_pending_edits()
+        in_flight = self._store_workers()
+        if store is not None:
+            store.lock()
 
         async def close_then_exit() -> None:
             if pool is not None:
@@ -276,6 +297,29 @@ class GuardedApp(App[None]):
             self.exit(return_code=code)
 
         self.run_worker(close_then_exit(), group="lock", exit_on_error=False)
+
+    async def action_quit(self) -> None:
+        """ctrl+q: save what was typed in the last moment, then close (the store is locked as
+        the app unmounts)."""
+        self.save_pending_edits()
+        self.exit()
+
+    def save_pending_edits(self) -> None:
+        """Before the store closes with the app: every screen in the stack, and every widget on
+        it, that holds changes not yet saved saves them now, synchronously, through its own
+        units of work (one transaction each, with its outbox row). Within
+        PENDING_SAVE_SECONDS of waiting for saves already running; a failure is an incident
+        and the others still save. Nothing to do while locked: the key is gone."""
+        if self.store is None or self.store.is_locked or self._locked:
+            return
+        deadline = time.monotonic() + PENDING_SAVE_SECONDS
+        for screen in list(self.screen_stack):
+            for node in screen.walk_children(with_self=True):
+                if isinstance(node, SavesPending):
+                    try:
+                        node.save_pending_now(deadline)
+                    except Exception as exc:
+                        self.report_incident(exc)
 
     def on_unmount(self) -> None:
         if self.store is not None:

@@ -5,10 +5,16 @@ A form subclasses `AutosaveForm` and says three things: what is on screen (`snap
 may not be saved yet (`problem`) and the unit of work that saves it (`unit_of_work`). Saves run
 one at a time; a change made while one is in flight is saved straight after it. A failed save
 keeps the text on screen, says why, and is tried again on the next change or on ctrl+s.
+
+When the app closes (ctrl+q, the terminal closed, SIGTERM) the guard calls `save_pending_now`
+on every open form before it locks the store: what was typed in the last moment is committed
+there, synchronously, and the pause's timer, if it fires at all, finds nothing left to save.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -37,6 +43,18 @@ def saved_words(moment: datetime) -> str:
     return f"✓ Saved at {moment.astimezone(COUNCIL_TZ).strftime('%H:%M:%S')}"
 
 
+class _Flight:
+    """One save running in a worker's thread: what it saves, and once it has committed (set
+    from that thread), what it returned. `settled` once the form has taken its result (from
+    the worker's callback, or from `save_pending_now`, which may not wait for the callback)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.done = threading.Event()
+        self.saved: Saved | None = None
+        self.settled = False
+
+
 class AutosaveForm(VerticalScroll):
     """A form that saves itself. Subclasses build the fields and implement the three hooks."""
 
@@ -56,6 +74,7 @@ class AutosaveForm(VerticalScroll):
         self._failed = False
         self._timer: Timer | None = None
         self._worker: Worker[None] | None = None
+        self._flight: _Flight | None = None
         #: The save of what is on screen now, kept ready for a last-moment save on unmount.
         self._pending: Callable[[Store], Saved] | None = None
         #: Called on the event loop after every successful save (the screen reloads its lists).
@@ -135,21 +154,29 @@ class AutosaveForm(VerticalScroll):
         if problem is not None:
             self._set_status(f"✗ Not saved: {problem}", "-unsaved")
             return
-        snapshot = self.snapshot()
+        flight = self._flight = _Flight(self.snapshot())
         work = self.unit_of_work()
+
+        def save(store: Store) -> Saved:
+            try:
+                saved = flight.saved = work(store)
+            finally:
+                flight.done.set()
+            return saved
+
         self._saving = True
         self._again = False
         self._set_status("Saving…", "-saving")
         self._worker = self.host.run_store(
-            work,
-            lambda saved: self._save_done(snapshot, saved),
-            on_error=self._save_failed,
+            save,
+            lambda saved: self._save_done(flight, saved),
+            on_error=lambda exc: self._save_failed(flight, exc),
             description="autosave",
         )
 
-    def _save_done(self, snapshot: Snapshot, saved: Saved) -> None:
+    def _committed(self, snapshot: Snapshot, saved: Saved) -> None:
+        """A save of `snapshot` has committed: what is on screen now is saved, or not yet."""
         self.record_id, moment = saved
-        self._saving = False
         self._failed = False
         self._saved = snapshot
         if self.snapshot() == snapshot:
@@ -160,15 +187,29 @@ class AutosaveForm(VerticalScroll):
             self._dirty = True
             self._pending = self.unit_of_work() if self.problem() is None else None
             self._set_status("… Not saved yet (saves when you pause)", "-unsaved")
+
+    def _save_done(self, flight: _Flight, saved: Saved) -> None:
+        if flight.settled:  # save_pending_now took this result already
+            return
+        flight.settled = True
+        self._saving = False
+        self._committed(flight.snapshot, saved)
         self.on_saved()
         if self._dirty and (self._again or self._timer is None):
             self.save_now()
 
-    def _save_failed(self, exc: Exception) -> None:
-        from sofs_tui.store.errors import StoreError
-
+    def _save_failed(self, flight: _Flight, exc: Exception) -> None:
+        if flight.settled:
+            return
+        flight.settled = True
         self._saving = False
         self._again = False
+        self._show_failure(exc)
+
+    def _show_failure(self, exc: Exception) -> None:
+        """A save failed: the text stays on screen as unsaved, and the status says why."""
+        from sofs_tui.store.errors import StoreError
+
         self._failed = True
         self._dirty = True
         message = (
@@ -204,6 +245,40 @@ class AutosaveForm(VerticalScroll):
         self._dirty = False
         self._failed = False
         self._pending = None
+
+    def save_pending_now(self, deadline: float) -> None:
+        """The app is closing (ctrl+q, hang-up): commit what is on screen and not yet saved,
+        now, on the event loop, in one transaction through the form's own unit of work, before
+        the store is locked. A save already running is waited for first (until `deadline`, a
+        `time.monotonic()` value), so a new record is never created twice; if it is still
+        running then, it is left to finish on its own, and what was typed after it started is
+        not saved (the app must not hang). Nothing is saved twice: the pause's timer is
+        stopped, and a running save's callback finds its result taken. The lists are not
+        reloaded (the app is going); a failure is reported as an incident."""
+        self._cancel_timer()
+        if self.read_only:
+            return
+        flight = self._flight if self._saving else None
+        if flight is not None:
+            if not flight.done.wait(max(0.0, deadline - time.monotonic())):
+                return
+            flight.settled = True
+            self._saving = False
+            if flight.saved is not None:
+                self._committed(flight.snapshot, flight.saved)
+        if not self._dirty or self.problem() is not None:
+            return
+        snapshot, work = self.snapshot(), self.unit_of_work()
+        # Whatever happens now, the way out must not try this save a second time.
+        self._pending = None
+        self._dirty = False
+        try:
+            saved = work(self.host.sofs.require_store())
+        except Exception as exc:
+            self._show_failure(exc)
+            self.host.sofs.report_incident(exc)
+            return
+        self._committed(snapshot, saved)
 
     def on_unmount(self) -> None:
         """The app is closing under an open form (ctrl+q, hang-up): what was typed in the last

@@ -3,6 +3,7 @@ with the app started as `sofs` in a pseudo-terminal."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ pytestmark = [
 ]
 
 LAUNCHER = str(Path(__file__).with_name("crash_launcher.py"))
+SLOW_AUTOSAVE = str(Path(__file__).with_name("slow_autosave_launcher.py"))
 PAYLOADS = (
     "\x1b]52;c;SGVsbG8=\x1b\\",  # OSC 52: write the clipboard
     "\x1b]0;PWNED\x07",  # OSC 0: retitle the window
@@ -119,6 +121,54 @@ def test_closing_the_terminal_window_closes_the_store(tmp_path: Path) -> None:
     assert not (data_dir / (DB_NAME + "-wal")).exists()
     store = unlock(data_dir, PASS)
     store.lock()
+
+
+@pytest.mark.parametrize("close", ["terminal closed", "SIGTERM"])
+def test_words_typed_just_before_the_terminal_closes_are_saved(tmp_path: Path, close: str) -> None:
+    """The mapping editor saves after a pause in typing (a minute, in this launcher, so the
+    pause cannot end first however slow the machine is): closing the terminal, or SIGTERM,
+    straight after typing must save the words before the store is locked, once."""
+    from sqlmodel import select
+
+    from sofs_tui.store.tables import Entry, Outbox
+
+    data_dir = tmp_path / "data"
+    enrolled(data_dir)
+    session = start_unlocked([sys.executable, SLOW_AUTOSAVE, str(data_dir)], SENTINEL.encode())
+    try:
+        session.send(ENTER)  # open the case
+        session.read_until(b"2 Assessments")
+        session.send(b"m")  # a new mapping, opened
+        session.read_until("· Draft".encode())
+        session.send(b"a")  # a new entry under the first heading
+        session.read_until(b"Esc to go back")
+        session.send(b"Dad shouts")
+        session.read_until(b"Not saved yet")
+        session.read_until(b"Dad shouts")
+    except BaseException:
+        session.kill()
+        raise
+    if close == "SIGTERM":
+        os.kill(session.pid, signal.SIGTERM)
+        assert session.wait() == 143
+    else:
+        session.hang_up()
+        assert session.wait() == 129
+    # No save failed (before the fix, the last save failed as locked: an incident), and the
+    # terminal closing under Textual's writer thread (EIO) is a hang-up, not an incident.
+    incidents = [line for line in logs(data_dir).splitlines() if "event=incident" in line]
+    assert incidents == []
+    assert not (data_dir / (DB_NAME + "-wal")).exists()
+    store = unlock(data_dir, PASS)
+    try:
+        with store.read() as db:
+            entries = db.exec(select(Entry)).all()
+            outbox = db.exec(select(Outbox)).all()
+    finally:
+        store.lock()
+    assert [entry.text for entry in entries] == ["Dad shouts"]
+    changes = [json.loads(row.fields) for row in outbox if row.record_id == entries[0].id]
+    assert [change["text"] for change in changes] == ["Dad shouts"]  # in its outbox row
 
 
 def test_hostile_case_text_reaches_the_caseload_without_its_escape_sequences(

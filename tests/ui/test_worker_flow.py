@@ -192,7 +192,9 @@ async def map_the_worries(app: SofsApp, pilot: Pilot[None]) -> str:
     assert "3 danger statements without a safety goal." in str(summary.render())
 
     await keys(app, pilot, "1")
-    dangers = live(store, Entry, section=Section.DANGER_STATEMENT)
+    dangers = live(
+        store, Entry, assessment_id=screen.assessment_id, section=Section.DANGER_STATEMENT
+    )
     dangers.sort(key=lambda e: e.position)
     assert [d.text for d in dangers] == DANGERS
     for danger in dangers:
@@ -234,8 +236,8 @@ async def schedule_review(app: SofsApp, pilot: Pilot[None]) -> None:
     await type_text(pilot, "2026-12-08 10:00")
     await keys(app, pilot, "enter")
     assert isinstance(on_top(app), CaseScreen)
-    (conference,) = rows(app, "#conference-table")
-    assert conference[:2] == ["Tue 08 Dec 10:00", ConferenceKind.REVIEW.label]
+    shown = [row[:2] for row in rows(app, "#conference-table")]  # the case may have others
+    assert ["Tue 08 Dec 10:00", ConferenceKind.REVIEW.label] in shown
 
 
 async def share_and_send(app: SofsApp, pilot: Pilot[None]) -> ConferenceScreen:
@@ -282,12 +284,14 @@ def same_value(carried: Any, stored: Any) -> bool:
     return bool(carried == stored)
 
 
-def assert_every_change_has_its_outbox_row(store: Store) -> int:
+def assert_every_change_has_its_outbox_row(store: Store, ids: set[str] | None = None) -> int:
     """Folding each record's outbox rows in order gives the record as stored; every outbox
-    row is for a record that exists. Returns how many records there are."""
+    row is for a record that exists. Returns how many records there are. With `ids`, only
+    those records are looked at (the demo's own records have no outbox rows)."""
     with store.read() as session:
         changes = list(session.exec(select(Outbox).order_by(col(Outbox.device_seq))).all())
         records = [row for table in SYNCED_TABLES for row in session.exec(select(table)).all()]
+    records = [row for row in records if ids is None or row.id in ids]
     assert [c.device_seq for c in changes] == list(range(1, len(changes) + 1))
     assert {c.state for c in changes} == {"pending"}
     by_record: dict[str, dict[str, Any]] = {}

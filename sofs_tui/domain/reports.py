@@ -14,10 +14,32 @@ from sofs_tui.domain.deadlines import (
     report_deadline,
 )
 from sofs_tui.domain.enums import ConferenceKind, QauReason
+from sofs_tui.domain.when import describe_when
 
 
 class SharingRuleError(ValueError):
     """The report cannot be marked as sent to the QA Unit yet."""
+
+
+#: How far past the clock a recorded sharing or sending time may be. A few minutes, not zero:
+#: a laptop clock a little behind a colleague's, or "now" typed as the minute turns, must not
+#: be refused; anything later has simply not happened yet, and would count as done on time.
+CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
+
+SHARED_IN_FUTURE = (
+    "Record the sharing once the parent has had the report, with the date and time they had it."
+)
+SENT_IN_FUTURE = (
+    "Mark the report sent once it has gone to the QA Unit, with the date and time it was sent."
+)
+
+
+def future_time_problem(when: datetime, now: datetime, what_to_do: str) -> str | None:
+    """Why `when` cannot be recorded as a moment that has happened (None when it can):
+    it is later than `now`, beyond `CLOCK_SKEW_TOLERANCE`. `what_to_do` ends the message."""
+    if when <= now + CLOCK_SKEW_TOLERANCE:
+        return None
+    return f"That time is in the future (it is now {describe_when(now)}). {what_to_do}"
 
 
 def check_can_send_to_qau(

@@ -174,9 +174,7 @@ class CaseListScreen(StoreScreen):
         Binding("/", "focus_filter", "Filter", id="case_list.focus_filter"),
         Binding("n", "new_case", "New case", id="case_list.new_case"),
         Binding("s", "next_sort", "Sort", id="case_list.next_sort"),
-        Binding(
-            "t", "team_stats", "Team", id="case_list.team_stats", tooltip="Team statistics"
-        ),
+        Binding("t", "team_stats", "Team", id="case_list.team_stats", tooltip="Team statistics"),
         Binding("d", "deadlines", "Deadlines", id="case_list.deadlines"),
         Binding("f5", "refresh", "Refresh", id="case_list.refresh", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="case_list.clear_filter", show=False),

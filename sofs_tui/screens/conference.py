@@ -21,10 +21,16 @@ from sofs_tui.screens import conference_actions as forms
 from sofs_tui.screens import conference_panels as panels
 from sofs_tui.screens import conference_report_forms as report_forms
 from sofs_tui.screens.base import StoreScreen
-from sofs_tui.screens.conference_edit import ConferenceEditScreen, FormSpec
+from sofs_tui.screens.conference_edit import ConferenceEditScreen, ConferencePick, FormSpec
+from sofs_tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
-    from sofs_tui.store.conference_views import ConferenceView, PlanTaskView, ReportView
+    from sofs_tui.store.conference_views import (
+        ConferenceView,
+        PlanTaskView,
+        ReportView,
+        ShareLine,
+    )
     from sofs_tui.store.store import Store
 
 WIDE = 120
@@ -62,7 +68,10 @@ date and the time left: ○ due, ◔ due soon, ✗ overdue, ✓ done on time, ! 
 - **e** edit the details (kind, model, date and time, chair, location, status)
 - **n** add a report, **c** edit it, **s** mark it shared with a parent,
   **q** mark it sent to the QA Unit, **r** record redactions and their reason
-- **i** invite someone, **a** record attendance, **g** GP involvement
+- **u** remove a sharing record made by mistake, **v** clear a mistaken sent-to-QAU time
+  (both ask first; the report is due, or overdue, again)
+- **i** invite someone, **a** record attendance (for the case's GP: the QA Unit's GP
+  categories), **g** GP involvement
 - **o** record the outcome for the highlighted child
 - **p** family preparation and private family time, **t** add a family plan task,
   **k** edit the highlighted task, **d** mark it done or open again
@@ -79,6 +88,8 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
         _key("q", "mark_sent_to_qau", "Mark sent to QAU", show=True),
         _key("r", "record_redaction", "Record redactions"),
         _key("c", "edit_report", "Edit report"),
+        _key("u", "remove_share", "Remove a sharing record"),
+        _key("v", "clear_sent_to_qau", "Clear sent to QAU"),
         _key("i", "invite", "Invite someone"),
         _key("a", "record_attendance", "Record attendance"),
         _key("g", "record_gp", "GP involvement"),
@@ -200,7 +211,10 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
             "report-table",
             [(r.id, panels.report_row(r, view.now, short=short)) for r in view.reports],
         )
-        self._fill("invitee-table", [(i.id, panels.invitee_row(i)) for i in view.invitees])
+        self._fill(
+            "invitee-table",
+            [(i.id, panels.invitee_row(i, view.gp_outcome)) for i in view.invitees],
+        )
         self._fill("outcome-table", [(o.child.id, panels.outcome_row(o)) for o in view.outcomes])
         self._fill("plan-table", [(t.id, panels.task_row(t)) for t in view.plan_tasks])
         self.query_one("#gp-text", Static).update(panels.gp_text(view))
@@ -334,6 +348,61 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
         if report is not None:
             self._open(report_forms.qau_form(report), "Recorded as sent to the QA Unit.")
 
+    def action_remove_share(self) -> None:
+        """Take back a sharing log line recorded by mistake: choose it (when there are
+        several), confirm, remove."""
+        report = self._need_report()
+        if report is None:
+            return
+        if not report.shares:
+            self._say("This report has no sharing record to remove.")
+            return
+        if len(report.shares) == 1:
+            self._confirm_remove_share(report, report.shares[0])
+            return
+
+        def chosen(share_id: str | None) -> None:
+            share = next((s for s in report.shares if s.id == share_id), None)
+            if share is not None:
+                self._confirm_remove_share(report, share)
+
+        question = f"Which sharing record of '{report.title}' was recorded by mistake?"
+        self.app.push_screen(ConferencePick(question, report_forms.share_choices(report)), chosen)
+
+    def _confirm_remove_share(self, report: ReportView, share: ShareLine) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                work = report_forms.remove_share_work(share)
+                self.run_store(work, self._changed("Sharing record removed."))
+
+        question = report_forms.remove_share_question(report, share)
+        self.app.push_screen(ConfirmScreen(question, yes="Remove"), answered)
+
+    def action_clear_sent_to_qau(self) -> None:
+        report = self._need_report()
+        if report is None:
+            return
+        if report.sent_to_qau_at is None:
+            self._say("This report is not marked sent to the QA Unit.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                work = report_forms.clear_sent_to_qau_work(report)
+                self.run_store(work, self._changed("Sent-to-QAU time cleared."))
+
+        question = report_forms.clear_sent_to_qau_question(report)
+        self.app.push_screen(ConfirmScreen(question, yes="Clear"), answered)
+
+    def _changed(self, words: str) -> Callable[[object], None]:
+        """What a unit of work run from a key does when it is done: say so, read again."""
+
+        def done(_result: object) -> None:
+            self._say(words)
+            self.load()
+
+        return done
+
     def action_record_redaction(self) -> None:
         report = self._need_report()
         if report is not None:
@@ -352,6 +421,9 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
         invitee = next((i for i in self.view.invitees if i.id == invitee_id), None)
         if invitee is None:
             self._say("Invite someone first (i).")
+            return
+        if invitee.is_gp:  # the QA Unit counts the GP in its own categories
+            self._open(forms.gp_form(self.view, invitee))
             return
         self._open(forms.attendance_form(invitee))
 
@@ -407,12 +479,7 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
         task = self._selected_task()
         if task is not None:
             words = "Marked open again." if task.done else "Marked done."
-
-            def done(_result: object) -> None:
-                self._say(words)
-                self.load()
-
-            self.run_store(forms.toggle_done(task), done)
+            self.run_store(forms.toggle_done(task), self._changed(words))
 
     def action_export_qau_pack(self) -> None:
         from sofs_tui.screens.export_dialog import qau_pack_dialog

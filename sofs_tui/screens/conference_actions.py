@@ -136,12 +136,20 @@ def attendance_form(invitee: InviteeView) -> FormSpec:
     )
 
 
-def gp_form(view: ConferenceView) -> FormSpec:
+def gp_form(view: ConferenceView, invitee: InviteeView | None = None) -> FormSpec:
+    """GP involvement in the QA Unit's categories; also what `a` opens on the GP's invitee row
+    (the general attendance words cannot say "provided a report")."""
+
     def save(store: Store, v: Values) -> object:
         return conferences_store().record_gp_involvement(
             store, view.id, invited=v["invited"], outcome=v["outcome"]
         )
 
+    on_the_list = any(i.is_gp for i in view.invitees)
+    invited = view.gp_invited
+    if invited is None and on_the_list:
+        invited = GPInvited.YES  # on the invitee list: invited, unless the worker says "By SW"
+    intro = f"Invitee: {invitee.name} (the case's GP)." if invitee is not None else ""
     return FormSpec(
         "GP involvement (the QA Unit's categories)",
         [
@@ -149,7 +157,7 @@ def gp_form(view: ConferenceView) -> FormSpec:
                 "invited",
                 "Was the GP invited?",
                 [(i.label, i) for i in GPInvited],
-                view.gp_invited,
+                invited,
                 blank="Not recorded",
             ),
             ChoiceField(
@@ -161,6 +169,7 @@ def gp_form(view: ConferenceView) -> FormSpec:
             ),
         ],
         save,
+        intro=intro,
     )
 
 

@@ -14,9 +14,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import (
+    Checkbox,
+    Footer,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TextArea,
+)
+from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from sofs_tui.domain.text import validate_free_text
@@ -55,12 +66,14 @@ class TextField:
 
 @dataclass(frozen=True)
 class WhenField:
-    """A date and time typed as London local time ("2026-12-01 10:00", "today 15:30", "now")."""
+    """A date and time typed as London local time ("2026-12-01 10:00", "today 15:30", "now").
+    `check(moment, now)` says what is wrong with a moment that reads well (None: nothing)."""
 
     name: str
     label: str
     value: datetime | str | None = None
     required: bool = True
+    check: Callable[[datetime, datetime], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,7 @@ class ConferenceEditScreen(ModalScreen[object]):
     with whatever the save returned; None when cancelled."""
 
     CSS_PATH = STYLES / "conference_edit.tcss"
+    ALLOW_SELECT = False  # case data: no selection to the clipboard (SECURITY R15)
     HELP: ClassVar[str] = (
         "**Conference form.** Tab moves between fields; space ticks a box; enter opens a "
         "list. Dates and times are London time: `2026-12-01 10:00`, `today 15:30`, `now`. "
@@ -141,6 +155,9 @@ class ConferenceEditScreen(ModalScreen[object]):
         self.spec = spec
         self._clock = clock
         self._saving = False
+        # A save that finished while another screen (the lock screen) was over this form: the
+        # form closes with it when it is on top again, never closing whatever is on top.
+        self._saved: tuple[object] | None = None
         # What a paste left out, per field, until the field is edited again.
         self._left_out: dict[str, str] = {}
 
@@ -206,7 +223,9 @@ class ConferenceEditScreen(ModalScreen[object]):
                 return None, (f"Fill in {spec.label.lower()}." if spec.required else None)
             try:
                 if isinstance(spec, WhenField):
-                    return parse_when(typed, self._clock()), None
+                    now = self._clock()
+                    moment = parse_when(typed, now)
+                    return moment, spec.check(moment, now) if spec.check else None
                 return parse_day(typed, self._clock().date()), None
             except WhenError as exc:
                 return None, str(exc)
@@ -312,7 +331,20 @@ class ConferenceEditScreen(ModalScreen[object]):
             if not get_current_worker().is_cancelled:
                 app.call_from_thread(self._save_refused, exc)
             return
-        app.call_from_thread(self.dismiss, True if result is None else result)
+        app.call_from_thread(self._close, True if result is None else result)
+
+    def _close(self, result: object) -> None:
+        """Dismiss with the saved result, only while this form is the screen on top."""
+        if self.app.screen is self:
+            self.dismiss(result)
+        elif self in self.app.screen_stack:
+            self._saved = (result,)
+
+    def on_screen_resume(self) -> None:
+        if self._saved is not None:
+            (result,) = self._saved
+            self._saved = None
+            self.dismiss(result)
 
     def _save_refused(self, exc: Exception) -> None:
         from sofs_tui.app import SofsApp
@@ -328,4 +360,42 @@ class ConferenceEditScreen(ModalScreen[object]):
                 self.app.report_incident(exc)
 
     def action_cancel(self) -> None:
+        # While saving, the save decides: it closes the form, or keeps it with its message.
+        if not self._saving and self.app.screen is self:
+            self.dismiss(None)
+
+
+class ConferencePick(ModalScreen[str | None]):
+    """Choose one of a short list (a line of a sharing log…): Enter chooses, Escape closes
+    without choosing. Dismisses with the chosen option's id."""
+
+    CSS_PATH = STYLES / "conference_edit.tcss"
+    ALLOW_SELECT = False
+    HELP: ClassVar[str] = (
+        "**Choose one.** The arrows move, **enter** chooses, **escape** closes without choosing."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="conference_pick.cancel"),
+    ]
+
+    def __init__(self, question: str, choices: Sequence[tuple[str, Text | Content]]) -> None:
+        super().__init__()
+        self._question = question
+        self._choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pick-box"):
+            yield PlainText(self._question, id="pick-question")
+            yield OptionList(*(Option(prompt, id=key) for key, prompt in self._choices))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_cancel(self) -> None:
         self.dismiss(None)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)

@@ -13,6 +13,7 @@ from sofs_tui.domain.enums import (
     Attendance,
     ConferenceModel,
     ConferenceStatus,
+    GPOutcome,
     PlanCategory,
     ShareMethod,
 )
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         InviteeView,
         PlanTaskView,
         ReportView,
+        ShareLine,
     )
 
 STATUS_LABELS = {
@@ -98,6 +100,8 @@ def overview_text(view: ConferenceView) -> Text:
         lines.append(_field("Strategy discussion", describe_day(view.strategy_discussion_on)))
     lines.append(_field("GP invited", view.gp_invited.label if view.gp_invited else NOT_RECORDED))
     lines.append(_field("GP outcome", view.gp_outcome.label if view.gp_outcome else NOT_RECORDED))
+    if view.gp_outcome_missing:
+        lines.append(Text(GP_NOT_RECORDED))
     lines.append(Text(""))
     if not view.reports:
         lines.append(Text("No reports yet. Press n to add one."))
@@ -159,6 +163,12 @@ def _share_words(report: ReportView) -> list[Text]:
     return lines
 
 
+def share_summary(share: ShareLine) -> str:
+    """One sharing log line in a few words: "Mum · Wed 25 Nov 2026, 09:30 · email"."""
+    method = SHARE_METHOD_LABELS[share.method].lower()
+    return f"{share.parent_name} · {describe_when(share.shared_at)} · {method}"
+
+
 def report_text(report: ReportView, now: datetime) -> Text:
     lines = [
         safe_text(report.title, style="bold"),
@@ -194,12 +204,23 @@ def report_text(report: ReportView, now: datetime) -> Text:
     return _lines(lines)
 
 
-def invitee_row(invitee: InviteeView) -> list[Text]:
+GP_NOT_RECORDED = (
+    "○ GP involvement not recorded: once you know what the GP did, press g (or a on the "
+    "GP's row) and choose the QA Unit's category."
+)
+
+
+def invitee_row(invitee: InviteeView, gp_outcome: GPOutcome | None = None) -> list[Text]:
+    """The GP's row shows the QA Unit's GP outcome (what `sofs stats gp` counts)."""
+    if invitee.is_gp:
+        attendance = gp_outcome.label if gp_outcome is not None else NOT_RECORDED
+    else:
+        attendance = ATTENDANCE_LABELS[invitee.attendance]
     return [
         safe_text(invitee.name),
         safe_text(invitee.role or "-"),
         safe_text(invitee.agency or "-"),
-        Text(ATTENDANCE_LABELS[invitee.attendance]),
+        Text(attendance),
     ]
 
 
@@ -213,13 +234,14 @@ def gp_text(view: ConferenceView) -> Text:
             " · " if view.gp_practice else "",
             safe_text(view.gp_practice),
         )
-    return _lines(
-        [
-            gp,
-            _field("GP invited", view.gp_invited.label if view.gp_invited else NOT_RECORDED),
-            _field("GP outcome", view.gp_outcome.label if view.gp_outcome else NOT_RECORDED),
-        ]
-    )
+    lines = [
+        gp,
+        _field("GP invited", view.gp_invited.label if view.gp_invited else NOT_RECORDED),
+        _field("GP outcome", view.gp_outcome.label if view.gp_outcome else NOT_RECORDED),
+    ]
+    if view.gp_outcome_missing:
+        lines.append(Text(GP_NOT_RECORDED))
+    return _lines(lines)
 
 
 def _plan_words(outcome: ChildOutcomeView) -> str:

@@ -1,11 +1,18 @@
 """The forms behind the report actions: add and edit a report, mark it shared with a parent,
-mark it sent to the QA Unit (the store refuses without sharing or a reason), redactions."""
+mark it sent to the QA Unit (the store refuses without sharing or a reason), redactions; and
+the questions and units of work that take back a mistaken sharing record or sent-to-QAU time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
 from sofs_tui.domain.enums import QauReason
+from sofs_tui.domain.reports import SENT_IN_FUTURE, SHARED_IN_FUTURE, future_time_problem
+from sofs_tui.domain.when import describe_when
 from sofs_tui.screens.conference_actions import NOTE, conferences_store, swap
 from sofs_tui.screens.conference_edit import (
     ChoiceField,
@@ -15,11 +22,21 @@ from sofs_tui.screens.conference_edit import (
     Values,
     WhenField,
 )
-from sofs_tui.screens.conference_panels import SHARE_METHOD_LABELS
+from sofs_tui.screens.conference_panels import SHARE_METHOD_LABELS, share_summary
+from sofs_tui.widgets.plain import safe_text
 
 if TYPE_CHECKING:
-    from sofs_tui.store.conference_views import ConferenceView, ReportView
+    from sofs_tui.store.conference_views import ConferenceView, ReportView, ShareLine
     from sofs_tui.store.store import Store
+
+
+# The store refuses these too, with the same words; the form says so under the field first.
+def _not_future_share(moment: datetime, now: datetime) -> str | None:
+    return future_time_problem(moment, now, SHARED_IN_FUTURE)
+
+
+def _not_future_sending(moment: datetime, now: datetime) -> str | None:
+    return future_time_problem(moment, now, SENT_IN_FUTURE)
 
 
 def _report_fields(report: ReportView | None, author: str) -> list[Any]:
@@ -100,7 +117,7 @@ def share_form(view: ConferenceView, report: ReportView) -> FormSpec:
                 [(p.name, p.id) for p in view.parents],
                 waiting[0].id if waiting else None,
             ),
-            WhenField("shared_at", "When (London time)", "now"),
+            WhenField("shared_at", "When (London time)", "now", check=_not_future_share),
             ChoiceField("method", "How", swap(SHARE_METHOD_LABELS)),
             FlagField("gone_through_together", "Went through it together"),
             FlagField("translated", "Translated"),
@@ -133,7 +150,7 @@ def qau_form(report: ReportView) -> FormSpec:
     return FormSpec(
         "Mark report sent to the QA Unit",
         [
-            WhenField("sent_at", "Sent at (London time)", "now"),
+            WhenField("sent_at", "Sent at (London time)", "now", check=_not_future_sending),
             ChoiceField(
                 "reason",
                 "Reason, if not shared with a parent",
@@ -174,3 +191,47 @@ def redaction_form(report: ReportView) -> FormSpec:
         save,
         intro=f"Report: {report.title}",
     )
+
+
+# --- taking back a mistake -------------------------------------------------------------------
+
+
+def share_choices(report: ReportView) -> list[tuple[str, Text]]:
+    """The report's sharing log lines, to choose the one recorded by mistake."""
+    return [(share.id, safe_text(share_summary(share))) for share in report.shares]
+
+
+def remove_share_question(report: ReportView, share: ShareLine) -> str:
+    return (
+        f"Remove this sharing record of '{report.title}'?\n{share_summary(share)}\n"
+        f"{share.parent_name} will count as not having had the report until you record it "
+        "again (s). The record is kept in the history and removed on every device at the next "
+        "sync."
+    )
+
+
+def remove_share_work(share: ShareLine) -> Callable[[Store], object]:
+    def work(store: Store) -> object:
+        return conferences_store().remove_report_share(store, share.id)
+
+    return work
+
+
+def clear_sent_to_qau_question(report: ReportView) -> str:
+    reason = (
+        f", and the reason it went without sharing ({report.qau_reason.label})"
+        if report.qau_reason is not None
+        else ""
+    )
+    return (
+        f"Clear the time '{report.title}' was sent to the QA Unit "
+        f"({describe_when(report.sent_to_qau_at)}){reason}? The report counts as not sent "
+        "until you mark it sent again (q)."
+    )
+
+
+def clear_sent_to_qau_work(report: ReportView) -> Callable[[Store], object]:
+    def work(store: Store) -> object:
+        return conferences_store().clear_report_sent_to_qau(store, report.id)
+
+    return work

@@ -23,6 +23,7 @@ from sofs_tui.domain.enums import (
     QauReason,
     ShareMethod,
 )
+from sofs_tui.domain.gp import gp_outcome_missing
 from sofs_tui.store import changes
 from sofs_tui.store.queries import report_deadlines
 from sofs_tui.store.store import Store
@@ -91,6 +92,8 @@ class InviteeView:
     role: str
     agency: str
     attendance: Attendance
+    #: The case's GP: the row's attendance is the QA Unit's GP outcome.
+    is_gp: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,13 @@ class ConferenceView:
 
     def report(self, report_id: str) -> ReportView | None:
         return next((r for r in self.reports if r.id == report_id), None)
+
+    @property
+    def gp_outcome_missing(self) -> bool:
+        """The GP was invited (recorded, or on the invitee list) and what the GP did is not
+        recorded yet."""
+        on_the_list = any(i.is_gp for i in self.invitees)
+        return gp_outcome_missing(self.gp_invited, on_the_list, self.gp_outcome)
 
 
 def _ref(person: Person) -> PersonRef:
@@ -216,6 +226,7 @@ def conference_view(
     )
     children = tuple(_ref(p) for p in people if p.kind is PersonKind.CHILD)
     gp = next((p for p in people if p.kind is PersonKind.PROFESSIONAL and p.is_gp), None)
+    gp_ids = {p.id for p in people if p.is_gp}
     invited_people = {a.person_id for a in invitees if a.person_id}
     due = {(d.report_id, d.target): d for d in deadlines}
     report_views = []
@@ -303,7 +314,10 @@ def conference_view(
         parents=parents,
         children=children,
         invitees=tuple(
-            InviteeView(a.id, a.person_id, a.name, a.role, a.agency, a.attendance) for a in invitees
+            InviteeView(
+                a.id, a.person_id, a.name, a.role, a.agency, a.attendance, a.person_id in gp_ids
+            )
+            for a in invitees
         ),
         not_invited=tuple(
             _ref(p) for p in people if p.kind is not PersonKind.CHILD and p.id not in invited_people

@@ -20,8 +20,19 @@ from sofs_tui.domain.enums import (
     QauReason,
     ShareMethod,
 )
+from sofs_tui.domain.gp import (
+    attendance_of_gp,
+    gp_outcome_of_attendance,
+    invited_when_on_the_list,
+)
 from sofs_tui.domain.positions import position_between
-from sofs_tui.domain.reports import SharingRuleError, check_can_send_to_qau
+from sofs_tui.domain.reports import (
+    SENT_IN_FUTURE,
+    SHARED_IN_FUTURE,
+    SharingRuleError,
+    check_can_send_to_qau,
+    future_time_problem,
+)
 from sofs_tui.store import changes
 from sofs_tui.store.errors import StoreError
 from sofs_tui.store.store import Store
@@ -88,8 +99,10 @@ def invite(
     agency: str = "",
     person_id: str | None = None,
 ) -> Attendee:
+    """Add someone to the invitee list. Inviting the case's GP records "GP invited: Yes" for
+    the QA Unit, unless the GP's invitation is already recorded."""
     with store.write() as session:
-        changes.get(session, Conference, conference_id, "conference")
+        conference = changes.get(session, Conference, conference_id, "conference")
         attendee = Attendee(
             id="",
             conference_id=conference_id,
@@ -98,13 +111,49 @@ def invite(
             role=role,
             agency=agency,
         )
-        return changes.create(session, store, attendee)
+        attendee = changes.create(session, store, attendee)
+        if _is_the_case_gp(session, conference, person_id):
+            invited = invited_when_on_the_list(conference.gp_invited)
+            changes.update(session, store, conference, gp_invited=invited)
+        return attendee
+
+
+def _is_the_case_gp(session: Session, conference: Conference, person_id: str | None) -> bool:
+    """Whether `person_id` is a live GP recorded on the conference's case."""
+    if person_id is None:
+        return False
+    person = session.get(Person, person_id)
+    return (
+        person is not None
+        and not person.deleted
+        and person.is_gp
+        and person.case_id == conference.case_id
+    )
+
+
+def _gp_rows(session: Session, conference: Conference) -> list[Attendee]:
+    """The conference's invitee rows for the case's GP."""
+    rows = session.exec(
+        select(Attendee).where(
+            Attendee.conference_id == conference.id, col(Attendee.deleted).is_(False)
+        )
+    ).all()
+    return [a for a in rows if _is_the_case_gp(session, conference, a.person_id)]
 
 
 def record_attendance(store: Store, attendee_id: str, attendance: Attendance) -> Attendee:
+    """Who came. For the case's GP the conference's GP outcome follows when the attendance
+    says it in the QA Unit's words and none is recorded yet (the screen asks for the GP's
+    categories directly: `record_gp_involvement`)."""
     with store.write() as session:
         attendee = changes.get(session, Attendee, attendee_id, "invitee")
         changes.update(session, store, attendee, attendance=attendance)
+        conference = changes.get(session, Conference, attendee.conference_id, "conference")
+        if _is_the_case_gp(session, conference, attendee.person_id):
+            fields: dict[str, Any] = {"gp_invited": invited_when_on_the_list(conference.gp_invited)}
+            if conference.gp_outcome is None:
+                fields["gp_outcome"] = gp_outcome_of_attendance(attendance)
+            changes.update(session, store, conference, **fields)
         return attendee
 
 
@@ -115,10 +164,13 @@ def record_gp_involvement(
     invited: GPInvited | None,
     outcome: GPOutcome | None,
 ) -> Conference:
-    """The GP's invitation and what the GP did, in the QA Unit's categories."""
+    """The GP's invitation and what the GP did, in the QA Unit's categories. The GP's row on
+    the invitee list, if the GP is on it, shows the same attendance."""
     with store.write() as session:
         conference = changes.get(session, Conference, conference_id, "conference")
         changes.update(session, store, conference, gp_invited=invited, gp_outcome=outcome)
+        for row in _gp_rows(session, conference):
+            changes.update(session, store, row, attendance=attendance_of_gp(outcome))
         return conference
 
 
@@ -261,6 +313,7 @@ def record_report_shared_with_parent(
     """One line of the sharing log: this parent saw this report, when, how."""
     if shared_at.tzinfo is None:
         raise ConferenceRuleError("Give the sharing time with its time zone.")
+    _happened(store, shared_at, SHARED_IN_FUTURE)
     if translated and not language.strip():
         raise ConferenceRuleError("Say which language the report was translated into.")
     with store.write() as session:
@@ -282,6 +335,50 @@ def record_report_shared_with_parent(
         return changes.create(session, store, share)
 
 
+def _happened(store: Store, when: datetime, what_to_do: str) -> None:
+    """Refuse a moment that has not happened yet (beyond a few minutes of clock skew): a
+    future time would count as done on time and take the report off the deadlines."""
+    problem = future_time_problem(when, store.now(), what_to_do)
+    if problem is not None:
+        raise ConferenceRuleError(problem)
+
+
+def remove_report_share(store: Store, share_id: str) -> ReportShare:
+    """Take back one line of a report's sharing log recorded by mistake (a tombstone that sync
+    carries). The report counts as not shared with that parent again. Refused when it is the
+    only sharing behind a report already marked sent to the QA Unit without a reason."""
+    with store.write() as session:
+        share = changes.get(session, ReportShare, share_id, "sharing record")
+        report = changes.get(session, Report, share.report_id, "report")
+        others = session.exec(
+            select(ReportShare.id).where(
+                ReportShare.report_id == report.id,
+                ReportShare.id != share.id,
+                col(ReportShare.deleted).is_(False),
+            )
+        ).all()
+        if report.sent_to_qau_at is not None and report.qau_reason is None and not others:
+            raise ConferenceRuleError(
+                "This report is marked sent to the QA Unit and this is its only sharing record. "
+                "Clear the sent-to-QAU time first, then remove the sharing record."
+            )
+        changes.tombstone(session, store, share)
+        return share
+
+
+def clear_report_sent_to_qau(store: Store, report_id: str) -> Report:
+    """Undo a mistaken "sent to the QA Unit": the time, and the reason it went without
+    sharing (that reason belonged to the sending). The report is due (or overdue) again."""
+    with store.write() as session:
+        report = changes.get(session, Report, report_id, "report")
+        if report.sent_to_qau_at is None:
+            raise ConferenceRuleError("This report is not marked sent to the QA Unit.")
+        changes.update(
+            session, store, report, sent_to_qau_at=None, qau_reason=None, qau_reason_note=""
+        )
+        return report
+
+
 def mark_report_sent_to_qau(
     store: Store,
     report_id: str,
@@ -294,6 +391,7 @@ def mark_report_sent_to_qau(
     a recorded reason (DOMAIN.md)."""
     if sent_at.tzinfo is None:
         raise ConferenceRuleError("Give the sending time with its time zone.")
+    _happened(store, sent_at, SENT_IN_FUTURE)
     with store.write() as session:
         report = changes.get(session, Report, report_id, "report")
         shares = session.exec(

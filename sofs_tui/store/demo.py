@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert
@@ -40,6 +41,8 @@ from sofs_tui.domain.enums import (
     ShareMethod,
     SyncState,
 )
+from sofs_tui.domain.gp import attendance_of_gp
+from sofs_tui.domain.mapping import completeness
 from sofs_tui.domain.positions import positions_for
 from sofs_tui.domain.scaling import DEFAULT_SCALE_WORDING
 from sofs_tui.store.store import Store
@@ -139,16 +142,18 @@ _TEAMS = ("Assessment Team North", "Assessment Team South", "Child Protection Te
 _CHAIRS = ("R. Quayle (IRO)", "S. Tannen (IRO)", "M. Vossberg (IRO)")
 _PRACTICES = ("Elm Road Surgery", "Canal Street Practice", "Hillside Medical Centre")
 _AGENCIES = ("Greenway Primary School", "Health Visiting Service", "Police Public Protection")
+# What the adult does, then what "they" then do (plural verbs: "they shout", not "they
+# shouts"); worded for a child of any age, from a baby to a teenager.
 _BEHAVIOURS = (
-    ("drinks heavily in the evening", "shouts and throws things"),
-    ("uses cannabis during the day", "falls asleep and leaves the baby unattended"),
-    ("argues with their partner", "pushes and grabs them in front of the children"),
-    ("feels very low", "stays in bed and the children miss meals and school"),
-    ("is angry about the house", "hits the children with a belt"),
+    ("drinks heavily in the evening", "shout and throw things"),
+    ("uses cannabis during the day", "fall asleep and nobody is looking after {child}"),
+    ("argues with their partner", "push and grab their partner in front of {child}"),
+    ("feels very low", "stay in bed and {child} goes without proper meals"),
+    ("is angry about the house", "hit {child} with a belt"),
 )
 _IMPACTS = (
     "be hurt or badly frightened",
-    "go hungry and fall behind at school",
+    "go hungry and become unwell",
     "be injured while nobody is watching",
     "grow up believing violence at home is normal",
 )
@@ -288,11 +293,12 @@ def _one_case(rows: _Rows, rng: random.Random, index: int, now: datetime) -> Non
             **common,
         )
     practice = rng.choice(_PRACTICES)
-    rows.add(
+    gp_name = f"Dr {rng.choice(_SURNAMES)}"
+    gp_id = rows.add(
         Person,
         case_id=case_id,
         kind=PersonKind.PROFESSIONAL,
-        name=f"Dr {rng.choice(_SURNAMES)}",
+        name=gp_name,
         **blank_person | {"role": "GP", "agency": practice, "is_gp": True, "gp_practice": practice},
         **common,
     )
@@ -314,12 +320,14 @@ def _one_case(rows: _Rows, rng: random.Random, index: int, now: datetime) -> Non
             consent_note="",
             **common,
         )
-    _conferences(rows, rng, case_id, children, adults, practice, now, common)
+    _conferences(rows, rng, case_id, children, adults, (gp_id, gp_name), practice, now, common)
 
 
 def _mapping(
     rows: _Rows, rng: random.Random, case_id: str, words: dict[str, str], common: dict[str, Any]
 ) -> None:
+    # Drawn here (the same seed gives the same families); kept only if the mapping turns out
+    # complete, as sign-off requires.
     final = rng.random() < 0.2
     assessment_id = rows.add(
         Assessment,
@@ -366,7 +374,7 @@ def _mapping(
         behaviour, action = rng.choice(_BEHAVIOURS)
         dangers.append(
             f"The social worker and the school are worried that when {words['adult']} "
-            f"{behaviour}, they {action}, and {words['child']} could "
+            f"{behaviour}, they {action.format(**words)}, and {words['child']} could "
             f"{rng.choice(_IMPACTS)} if nothing changes."
         )
     danger_ids = entries(Section.DANGER_STATEMENT, dangers)
@@ -406,6 +414,25 @@ def _mapping(
             scored_on=common["updated_at"].date(),
             **common,
         )
+    if final and not _complete(rows, assessment_id):
+        signed = next(a for a in rows.by_table[Assessment] if a["id"] == assessment_id)
+        signed |= {"status": AssessmentStatus.DRAFT, "signed_off_by": "", "signed_off_at": None}
+
+
+def _complete(rows: _Rows, assessment_id: str) -> bool:
+    """Whether the mapping's rows pass the sign-off check (each danger statement has its
+    safety goal and a score)."""
+    entries = [
+        SimpleNamespace(**e)
+        for e in rows.by_table.get(Entry, [])
+        if e["assessment_id"] == assessment_id
+    ]
+    scores = [
+        SimpleNamespace(**s)
+        for s in rows.by_table.get(Score, [])
+        if s["assessment_id"] == assessment_id
+    ]
+    return completeness(entries, scores).complete
 
 
 def _conferences(
@@ -414,6 +441,7 @@ def _conferences(
     case_id: str,
     children: list[tuple[str, str]],
     adults: list[tuple[str, str]],
+    gp: tuple[str, str],
     practice: str,
     now: datetime,
     common: dict[str, Any],
@@ -434,6 +462,9 @@ def _conferences(
         held = status is ConferenceStatus.HELD
         families_first = model is ConferenceModel.FAMILIES_FIRST
         starts = _conference_time(rng, day)
+        # The GP is on most invitee lists; "GP invited" follows the list.
+        gp_on_the_list = rng.random() < 0.8
+        gp_fields = _gp_involvement(rng, held, gp_on_the_list)
         # The family's preparation meeting is recorded once it has taken place.
         preparation = day - timedelta(days=7) if families_first else None
         preparation = preparation if preparation is not None and preparation <= today else None
@@ -449,27 +480,30 @@ def _conferences(
             strategy_discussion_on=calendar.add_working_days(day, -12)
             if kind is not ConferenceKind.REVIEW
             else None,
-            gp_invited=rng.choice(list(GPInvited)),
-            gp_outcome=rng.choice(list(GPOutcome)) if held else None,
+            **gp_fields,
             family_preparation_on=preparation,
             family_preparation_note="Family met the coordinator at home." if preparation else "",
             private_family_time=True if families_first and held else None,
             **common,
         )  # fmt: skip
-        for name, role, agency in (
-            (adults[0][1], "Parent", ""),
-            ("Dr (GP)", "GP", practice),
-            ("Class teacher", "Teacher", _AGENCIES[0]),
-        ):
+        invitees: list[tuple[str | None, str, str, str]] = [(None, adults[0][1], "Parent", "")]
+        if gp_on_the_list:
+            invitees.append((gp[0], gp[1], "GP", practice))
+        invitees.append((None, "Class teacher", "Teacher", _AGENCIES[0]))
+        for person_id, name, role, agency in invitees:
+            if person_id == gp[0]:  # the GP's row says what the GP's outcome says
+                attendance = attendance_of_gp(gp_fields["gp_outcome"])
+            else:
+                attendance = rng.choice(list(Attendance)) if held else Attendance.NOT_RECORDED
             rows.add(
                 Attendee,
                 conference_id=conference_id,
-                person_id=None,
+                person_id=person_id,
                 name=name,
                 role=role,
                 agency=agency,
                 invited=True,
-                attendance=rng.choice(list(Attendance)) if held else Attendance.NOT_RECORDED,
+                attendance=attendance,
                 **common,
             )
         if families_first:
@@ -503,6 +537,18 @@ def _conferences(
                     **common,
                 )
         _reports(rows, rng, conference_id, kind, held, adults, starts, practice, now, common)
+
+
+def _gp_involvement(rng: random.Random, held: bool, on_the_list: bool) -> dict[str, Any]:
+    """The conference's GP fields, consistent with its invitee list: a GP on the list was
+    invited (now and then "By SW"), one not on it was not; the outcome once it is held."""
+    if not on_the_list:
+        invited = GPInvited.NO
+        outcome = rng.choice((GPOutcome.ABSENT, GPOutcome.LOG_NOT_COMPLETED))
+    else:
+        invited = GPInvited.BY_SW if rng.random() < 0.25 else GPInvited.YES
+        outcome = rng.choice(list(GPOutcome))
+    return {"gp_invited": invited, "gp_outcome": outcome if held else None}
 
 
 #: The demo's deadlines are the default council's (the screens use the settings' own).

@@ -27,6 +27,8 @@ AFTER = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 
 
 def _conference(store: Store) -> dict[str, str]:
+    """The conference and its reports, recorded after the fact (no time is in the future)."""
+    store.clock = FakeClock(AFTER)
     ids = family(store)
     conference_id = held_conference(
         store, ids["case"], STARTS, invited=GPInvited.BY_SW, outcome=GPOutcome.SENT_APOLOGY

@@ -26,6 +26,9 @@ from tests.store.helpers import fields_of, new_family, outbox
 
 # A review on Tuesday 1 December 2026 at 10:00 London time (UTC+0 in winter).
 REVIEW_AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+# A moment before the store's clock (Wed 25 Nov 2026, 09:30): sharing and sending are refused
+# later than now.
+SHARED_AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def _review_with_report(store: Store, ids: dict[str, str]) -> tuple[str, str]:
@@ -51,7 +54,7 @@ def test_a_recorded_reason_with_a_note_lets_it_go_to_the_qau(store: Store) -> No
     _conf, report = _review_with_report(store, ids)
     with pytest.raises(conferences.ConferenceRuleError, match="note"):
         conferences.mark_report_sent_to_qau(
-            store, report, sent_at=REVIEW_AT, reason=QauReason.PARENT_NOT_CONTACTABLE
+            store, report, sent_at=SHARED_AT, reason=QauReason.PARENT_NOT_CONTACTABLE
         )
     sent = conferences.mark_report_sent_to_qau(
         store, report, sent_at=REVIEW_AT - timedelta(days=8),
@@ -108,7 +111,7 @@ def test_sharing_with_someone_who_is_not_a_parent_on_the_case_is_refused(store: 
     _conf, report = _review_with_report(store, ids)
     with pytest.raises(conferences.ConferenceRuleError, match="parents or carers"):
         conferences.record_report_shared_with_parent(
-            store, report, parent_id=ids["child"], shared_at=REVIEW_AT,
+            store, report, parent_id=ids["child"], shared_at=SHARED_AT,
             method=ShareMethod.POST, gone_through_together=False,
         )  # fmt: skip
 
@@ -118,7 +121,7 @@ def test_translated_sharing_needs_the_language(store: Store) -> None:
     _conf, report = _review_with_report(store, ids)
     with pytest.raises(conferences.ConferenceRuleError, match="language"):
         conferences.record_report_shared_with_parent(
-            store, report, parent_id=ids["mum"], shared_at=REVIEW_AT, method=ShareMethod.POST,
+            store, report, parent_id=ids["mum"], shared_at=SHARED_AT, method=ShareMethod.POST,
             gone_through_together=False, translated=True,
         )  # fmt: skip
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from sqlmodel import select
 
 from sofs_tui.domain.enums import (
+    AssessmentStatus,
+    Attendance,
     Audience,
     ConferenceKind,
     ConferenceModel,
     GPInvited,
     GPOutcome,
     QauReason,
+    Section,
 )
+from sofs_tui.domain.gp import attendance_of_gp
 from sofs_tui.domain.mapping import completeness
 from sofs_tui.store.demo import fill_demo_caseload
 from sofs_tui.store.store import Store
 from sofs_tui.store.tables import (
     Assessment,
+    Attendee,
     Case,
     Conference,
     Entry,
@@ -73,3 +79,60 @@ def test_demo_people_come_only_from_the_invented_word_lists(store: Store) -> Non
     with store.read() as session:
         for person in session.exec(select(Person)).all():
             assert set(person.name.split()) <= words, person.name
+
+
+def test_only_complete_mappings_are_signed_off(store: Store) -> None:
+    fill_demo_caseload(store, 150)
+    with store.read() as session:
+        assessments = session.exec(select(Assessment)).all()
+        entries = session.exec(select(Entry)).all()
+        scores = session.exec(select(Score)).all()
+    finals = [a for a in assessments if a.status is AssessmentStatus.FINAL]
+    assert finals  # some signed off, and each one complete, as sign-off requires (DEMO-00001's
+    # was not: a danger statement without its safety goal)
+    for assessment in finals:
+        mine = [e for e in entries if e.assessment_id == assessment.id]
+        theirs = [s for s in scores if s.assessment_id == assessment.id]
+        assert completeness(mine, theirs).complete, assessment.case_id
+        assert assessment.signed_off_by and assessment.signed_off_at is not None
+    for assessment in assessments:
+        if assessment.status is AssessmentStatus.DRAFT:
+            assert (assessment.signed_off_by, assessment.signed_off_at) == ("", None)
+
+
+def test_the_gp_invitation_follows_the_invitee_list(store: Store) -> None:
+    fill_demo_caseload(store, 150)
+    with store.read() as session:
+        conferences = session.exec(select(Conference)).all()
+        invitees = session.exec(select(Attendee)).all()
+        gps = {p.case_id: p for p in session.exec(select(Person)).all() if p.is_gp}
+    rows_of = {c.id: [a for a in invitees if a.conference_id == c.id] for c in conferences}
+    for conference in conferences:
+        gp = gps[conference.case_id]
+        gp_rows = [a for a in rows_of[conference.id] if a.person_id == gp.id]
+        assert all(a.name == gp.name for a in gp_rows)
+        assert len(gp_rows) <= 1
+        if gp_rows:
+            assert conference.gp_invited in (GPInvited.YES, GPInvited.BY_SW)
+            assert gp_rows[0].attendance is attendance_of_gp(conference.gp_outcome)
+        else:
+            assert conference.gp_invited is GPInvited.NO
+            assert conference.gp_outcome in (None, GPOutcome.ABSENT, GPOutcome.LOG_NOT_COMPLETED)
+        # Nobody else on the list is a GP standing in for the case's GP.
+        assert all(a.role != "GP" for a in rows_of[conference.id] if a.person_id != gp.id)
+    assert any(a.attendance is Attendance.ATTENDED for a in invitees)
+
+
+def test_demo_danger_statements_read_well_for_a_child_of_any_age(store: Store) -> None:
+    fill_demo_caseload(store, 60)
+    with store.read() as session:
+        dangers = [
+            e.text
+            for e in session.exec(select(Entry)).all()
+            if e.section is Section.DANGER_STATEMENT
+        ]
+    assert dangers
+    for text in dangers:
+        # "they shout", never "they shouts"; no "baby" said of a teenager.
+        assert not re.search(r"\bthey \w+s\b", text), text
+        assert "baby" not in text and "{" not in text, text

@@ -251,13 +251,43 @@ async def test_invitees_and_their_attendance(store: Store) -> None:
     conference = schedule(store, ids)
     async with opened(store, conference) as (app, pilot, screen):
         await keys(app, pilot, "i")
-        await choose(app, pilot, "person_id", "Dr Patel (GP)")
+        await type_into(app, pilot, "name", "Ms Reed")
+        await type_into(app, pilot, "role", "Class teacher")
         await save(app, pilot)
-        assert row_texts(screen, "invitee-table") == [["Dr Patel", "GP", "-", "Not recorded"]]
+        assert row_texts(screen, "invitee-table") == [
+            ["Ms Reed", "Class teacher", "-", "Not recorded"]
+        ]
         await keys(app, pilot, "a")
         await choose(app, pilot, "attendance", "Sent apologies")
         await save(app, pilot)
         assert row_texts(screen, "invitee-table")[0][3] == "Sent apologies"
+
+
+async def test_the_gps_row_records_attendance_in_the_qau_categories(store: Store) -> None:
+    ids = family(store)
+    conference = schedule(store, ids)
+    async with opened(store, conference) as (app, pilot, screen):
+        await keys(app, pilot, "i")
+        await choose(app, pilot, "person_id", "Dr Patel (GP)")
+        await save(app, pilot)
+        assert row_texts(screen, "invitee-table") == [["Dr Patel", "GP", "-", "Not recorded"]]
+        gp = shown(app, "#gp-text")
+        assert "GP invited: Yes" in gp  # inviting the case's GP records the invitation
+        assert "○ GP involvement not recorded" in gp
+        await keys(app, pilot, "a")  # on the GP's row: the QA Unit's GP categories
+        assert app.screen is not screen
+        assert not app.screen.query("#f-attendance")
+        assert "Invitee: Dr Patel (the case's GP)." in shown(app, "#form-intro")
+        await choose(app, pilot, "outcome", "Attended (& provided report)")
+        await save(app, pilot)
+        assert app.screen is screen
+        assert row_texts(screen, "invitee-table")[0][3] == "Attended (& provided report)"
+        gp = shown(app, "#gp-text")
+        assert "GP outcome: Attended (& provided report)" in gp
+        assert "not recorded" not in gp
+        saved = read(store, Conference, conference)
+        assert saved.gp_invited is GPInvited.YES  # type: ignore[attr-defined]
+        assert saved.gp_outcome is GPOutcome.ATTENDED  # type: ignore[attr-defined]
 
 
 async def test_a_families_first_conference_records_its_plan_and_stages(store: Store) -> None:
@@ -400,6 +430,8 @@ async def test_the_palette_lists_every_conference_action(store: Store) -> None:
         "conference: gp involvement",
         "conference: record child outcome",
         "conference: add family plan task",
+        "conference: remove a sharing record",
+        "conference: clear sent to qau",
     ):
         assert expected in titles
     assert "Screenshot" not in titles

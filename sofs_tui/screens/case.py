@@ -22,6 +22,7 @@ from textual.events import Resize
 from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
 from sofs_tui.domain.calendar import COUNCIL_TZ
+from sofs_tui.domain.enums import CaseStatus
 from sofs_tui.paths import STYLES
 from sofs_tui.screens import case_rows as rows
 from sofs_tui.screens.base import StoreScreen
@@ -57,17 +58,26 @@ class CaseScreen(StoreScreen):
         "**Case.** The family, its mappings, conferences and timeline.\n\n"
         "- **1–4** people · assessments · conferences · timeline\n"
         "- **a** add a person · **e** or **Enter** edit · **x** remove (asks first)\n"
+        "- **i** case details: family, team, lead worker; close or reopen\n"
         "- **m** start a new mapping · **Enter** on a mapping opens it\n"
         "- **c** schedule a conference · **Enter** on a conference opens it\n"
         "- **d** deadlines across the caseload · **Escape** back to the caseload"
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="case.back"),
-        Binding("a", "add_person", "Add person", id="case.add_person"),
-        Binding("e", "edit_person", "Edit person", id="case.edit_person"),
-        Binding("x", "remove_person", "Remove person", id="case.remove_person"),
-        Binding("m", "new_assessment", "New mapping", id="case.new_assessment"),
-        Binding("c", "schedule_conference", "Schedule conference", id="case.schedule_conference"),
+        # Short words in the footer (80 columns), the full names in help and the palette.
+        Binding("a", "add_person", "Add", id="case.add_person", tooltip="Add person"),
+        Binding("e", "edit_person", "Edit", id="case.edit_person", tooltip="Edit person"),
+        Binding("x", "remove_person", "Remove person", id="case.remove_person", show=False),
+        Binding("i", "edit_case", "Edit case details", id="case.edit_case", show=False),
+        Binding("m", "new_assessment", "Mapping", id="case.new_assessment", tooltip="New mapping"),
+        Binding(
+            "c",
+            "schedule_conference",
+            "Conference",
+            id="case.schedule_conference",
+            tooltip="Schedule conference",
+        ),
         Binding("d", "deadlines", "Deadlines", id="case.deadlines", show=False),
         Binding("f5", "refresh", "Refresh", id="case.refresh", show=False),
         *(
@@ -155,7 +165,8 @@ class CaseScreen(StoreScreen):
     def _show(self, loaded: tuple[CaseDetail, datetime]) -> None:
         detail, now = loaded
         self.detail = detail
-        self.query_one("#case-title", PlainText).show(rows.case_title(detail))
+        closed = " · Closed" if detail.status is CaseStatus.CLOSED else ""
+        self.query_one("#case-title", PlainText).show(rows.case_title(detail) + closed)
         self.query_one("#case-summary", PlainText).show(rows.case_summary(detail, now))
         today = now.astimezone(COUNCIL_TZ).date()
         self._fill("people", [(p.id, rows.person_row(p, today)) for p in detail.people])
@@ -295,6 +306,19 @@ class CaseScreen(StoreScreen):
             PersonFormScreen(self.case_id, person=person),
             partial(self._after_save, "people", "Saved."),
         )
+
+    def action_edit_case(self) -> None:
+        """The family's own details; the case is read again once they are saved."""
+        from sofs_tui.screens.case_form import CaseFormScreen
+
+        if self.detail is None:
+            return
+        self.app.push_screen(CaseFormScreen(self.detail), self._case_saved)
+
+    def _case_saved(self, saved_id: str | None) -> None:
+        if saved_id:
+            self.notify("Case details saved.", markup=False)
+            self.load()
 
     def action_remove_person(self) -> None:
         from sofs_tui.screens.confirm import ConfirmScreen

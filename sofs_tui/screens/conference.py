@@ -43,9 +43,12 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _key(key: str, action: str, words: str, *, show: bool = False) -> Binding:
-    """A screen key with its keymap id ("conference.<action>"); the footer shows a few."""
-    return Binding(key, action, words, id=f"conference.{action}", show=show)
+def _key(key: str, action: str, words: str, *, footer: str = "") -> Binding:
+    """A screen key with its keymap id ("conference.<action>"). The footer shows the few with
+    `footer` words (short, for 80 columns); help and the palette use the full `words`."""
+    if footer:
+        return Binding(key, action, footer, id=f"conference.{action}", tooltip=words)
+    return Binding(key, action, words, id=f"conference.{action}", show=False)
 
 
 def _tab_binding(key: str, tab: str, words: str) -> Binding:
@@ -82,10 +85,10 @@ date and the time left: ○ due, ◔ due soon, ✗ overdue, ✓ done on time, ! 
 Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
-        _key("e", "edit_details", "Edit details", show=True),
-        _key("n", "add_report", "Add report", show=True),
-        _key("s", "mark_shared", "Mark report shared", show=True),
-        _key("q", "mark_sent_to_qau", "Mark sent to QAU", show=True),
+        _key("e", "edit_details", "Edit details", footer="Edit"),
+        _key("n", "add_report", "Add report", footer="Add report"),
+        _key("s", "mark_shared", "Mark report shared", footer="Shared"),
+        _key("q", "mark_sent_to_qau", "Mark sent to QAU", footer="Sent to QAU"),
         _key("r", "record_redaction", "Record redactions"),
         _key("c", "edit_report", "Edit report"),
         _key("u", "remove_share", "Remove a sharing record"),

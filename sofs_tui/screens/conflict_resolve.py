@@ -161,11 +161,11 @@ class ConflictResolveScreen(StoreScreen):
         "- **Escape** back to the list\n\n" + SENT_AT_NEXT_SYNC
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "keep_theirs", "Keep theirs", id="conflict.keep_theirs"),
-        Binding("m", "keep_mine", "Keep mine", id="conflict.keep_mine"),
-        Binding("b", "keep_both", "Keep both", id="conflict.keep_both"),
-        Binding("e", "edit_merged", "Edit merged", id="conflict.edit_merged"),
-        Binding("ctrl+s", "save_merged", "Save merged", id="conflict.save_merged"),
+        Binding("t", "keep_theirs", "Theirs", id="conflict.keep_theirs", tooltip="Keep theirs"),
+        Binding("m", "keep_mine", "Mine", id="conflict.keep_mine", tooltip="Keep mine"),
+        Binding("b", "keep_both", "Both", id="conflict.keep_both", tooltip="Keep both"),
+        Binding("e", "edit_merged", "Merge", id="conflict.edit_merged", tooltip="Edit merged"),
+        Binding("ctrl+s", "save_merged", "Save", id="conflict.save_merged", tooltip="Save merged"),
         Binding("escape", "back", "Back", id="conflict.back"),
     ]
 

@@ -14,8 +14,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.widgets import DataTable, Footer, Header, Static
 
+from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.deadlines import DeadlineState
 from sofs_tui.paths import STYLES
 from sofs_tui.screens.base import StoreScreen
@@ -29,22 +31,39 @@ if TYPE_CHECKING:
 
 DAYS = 14
 PAGE = 200
-COLUMNS = ("State", "For", "Case", "Family", "Conference", "What")
+#: Terminal width from which the state is given in full ("✗ Overdue · Tue 24 Nov 10:00 · …").
+WIDE = 120
+#: What is due comes before the family and the conference, so it is on screen at 80 columns.
+COLUMNS = ("State", "For", "Case", "What", "Family", "Conference")
 
 
-def due_row(item: DueItem, now: datetime) -> list[Text]:
-    """State first, in the same words as everywhere; then who it is for and the case."""
+def compact_state(state: DeadlineState, due: datetime, now: datetime) -> Text:
+    """The state for a narrow terminal: symbol, when it is due and the time left, without the
+    state's name and the weekday ('✗ 24 Nov 10:00 · overdue by 23h 30m')."""
+    short = deadline_text(state, due, now, short=True)
+    tail = short.plain.removeprefix(state.symbol).strip()
+    moment = due.astimezone(COUNCIL_TZ).strftime("%d %b %H:%M")
+    return Text(f"{state.symbol} {moment} · {tail}", style=short.style)
+
+
+def due_row(item: DueItem, now: datetime, *, wide: bool = True) -> list[Text]:
+    """State first, in the same words as everywhere; then who it is for, the case and what."""
     if item.report_id is not None:
         what = Text.assemble(safe_text(item.title), " · ", safe_text(item.agency or "-"))
     else:
         what = Text.assemble("for ", safe_text(item.title))
+    state = (
+        deadline_text(item.state, item.due, now)
+        if wide
+        else compact_state(item.state, item.due, now)
+    )
     return [
-        deadline_text(item.state, item.due, now),
+        state,
         Text(item.kind.label),
         safe_text(item.reference),
+        what,
         safe_text(item.family_name),
         Text(f"{item.conference_kind.label} · {when(item.conference_at)}"),
-        what,
     ]
 
 
@@ -60,7 +79,8 @@ class DeadlinesScreen(StoreScreen):
         "groups and reviews.\n\n"
         "- **Enter** open the conference · **o** open the case\n"
         "- **F5** refresh · **Escape** back\n\n"
-        "✗ overdue, ◔ due within a day, ○ due."
+        "✗ overdue, ◔ due within a day, ○ due. On a narrow terminal the state shows as its "
+        "symbol, when it is due and the time left; from 120 columns its name shows too."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="deadlines.back"),
@@ -73,6 +93,7 @@ class DeadlinesScreen(StoreScreen):
         self.items: list[DueItem] = []
         self.now: datetime | None = None
         self.shown = 0
+        self.wide = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -81,7 +102,15 @@ class DeadlinesScreen(StoreScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.wide = self.app.size.width >= WIDE
         self.query_one("#deadline-table", DataTable).add_columns(*COLUMNS)
+
+    def on_resize(self, event: Resize) -> None:
+        wide = event.size.width >= WIDE
+        if wide != self.wide:
+            self.wide = wide
+            if self.now is not None:
+                self._show((self.items, self.now))  # the state column in the other form
 
     def on_screen_resume(self) -> None:
         self.load()  # first show, and back from a conference where something was done
@@ -131,7 +160,7 @@ class DeadlinesScreen(StoreScreen):
         table = self.query_one("#deadline-table", DataTable)
         end = min(len(self.items), max(self.shown + PAGE, upto))
         for index in range(self.shown, end):
-            table.add_row(*due_row(self.items[index], self.now), key=str(index))
+            table.add_row(*due_row(self.items[index], self.now, wide=self.wide), key=str(index))
         self.shown = end
 
     @on(CaseTable.NearEnd, "#deadline-table")

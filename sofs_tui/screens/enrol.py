@@ -16,8 +16,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
+from sofs_tui.domain.text import validate_free_text
 from sofs_tui.paths import STYLES
-from sofs_tui.widgets.fields import FreeText
+from sofs_tui.widgets.line_field import GuardedInput
+from sofs_tui.widgets.plain import PlainText
 
 if TYPE_CHECKING:
     from sofs_tui.app import SofsApp
@@ -82,12 +84,12 @@ class EnrolScreen(Screen[None]):
             yield Input(password=True, placeholder="Passphrase", id="new-passphrase")
             yield Static(strength_hint(""), id="enrol-strength", markup=False)
             yield Input(password=True, placeholder="The same passphrase again", id="again")
-            yield Input(
-                login_name(),
-                placeholder="Your username",
-                id="username",
-                validators=[FreeText(max_length=USERNAME_MAX)],
+            # A paste has its control characters left out before it reaches the field (or
+            # the terminal), and the line under it says so at once (SECURITY R13).
+            yield GuardedInput(
+                login_name(), placeholder="Your username", max_length=USERNAME_MAX, id="username"
             )
+            yield PlainText("", id="username-msg", multiline=False)
             yield Button("Set up", id="enrol", variant="primary")
             yield Static("", id="enrol-status", markup=False)
         yield Footer()
@@ -103,6 +105,23 @@ class EnrolScreen(Screen[None]):
 
     def say(self, message: str) -> None:
         self.query_one("#enrol-status", Static).update(message)
+
+    def say_username_problem(self, problem: str | None) -> None:
+        message = self.query_one("#username-msg", PlainText)
+        message.show(problem or "")
+        message.set_class(bool(problem), "-shown")
+
+    @on(Input.Changed, "#username")
+    def username_changed(self, event: Input.Changed) -> None:
+        self.say_username_problem(
+            validate_free_text(event.value, max_length=USERNAME_MAX, multiline=False)
+        )
+
+    @on(GuardedInput.Refused)
+    def username_paste_refused(self, event: GuardedInput.Refused) -> None:
+        if event.field.id == "username":
+            event.stop()
+            self.say_username_problem(event.problem)
 
     @on(Input.Changed, "#new-passphrase")
     def passphrase_changed(self, event: Input.Changed) -> None:

@@ -38,7 +38,8 @@ def keys_for(screen: Screen[Any]) -> list[tuple[str, str]]:
         if binding.action.endswith("copy_text") and not screen.ALLOW_SELECT:
             continue
         seen.add(binding.action)
-        row = (screen.app.get_key_display(binding), binding.description)
+        # The full name where the footer shows a short one (see `app._screen_commands`).
+        row = (screen.app.get_key_display(binding), binding.tooltip or binding.description)
         (own if active.node in (screen, screen.app) else widgets).append(row)
     return own + widgets
 

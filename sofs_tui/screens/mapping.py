@@ -24,7 +24,7 @@ from sofs_tui.screens.mapping_dialogs import MappingConfirm, MappingPick, Mappin
 from sofs_tui.screens.mapping_editor import EntryEditor, read_only_reason
 from sofs_tui.screens.mapping_layout import MappingLayout
 from sofs_tui.screens.mapping_scores import ScoreEditor
-from sofs_tui.screens.mapping_voice import VoiceEditor
+from sofs_tui.screens.mapping_voice import VoiceEditor, signed_off_words
 from sofs_tui.widgets.entry_list import ENTRY_PREFIX, EntryList, shorten
 from sofs_tui.widgets.scaling_panel import OVERALL, SCORE_PREFIX, ScoreList
 from sofs_tui.widgets.voice_list import VOICE_PREFIX, VoiceList
@@ -83,11 +83,11 @@ Everything is saved as you type: "Saved" shows once it is safely stored.
         ),
         Binding("a", "add", "Add", id="mapping.add"),
         Binding("e", "edit", "Open", show=False, id="mapping.edit"),
-        Binding("delete", "delete", "Delete", id="mapping.delete"),
+        Binding("delete", "delete", "Delete", id="mapping.delete", show=False),
         Binding("p", "pair", "Pair goal", id="mapping.pair"),
         Binding("shift+up", "move(-1)", "Move up", show=False, id="mapping.move_up"),
         Binding("shift+down", "move(1)", "Move down", show=False, id="mapping.move_down"),
-        Binding("ctrl+s", "save", "Save now", id="mapping.save"),
+        Binding("ctrl+s", "save", "Save", id="mapping.save", tooltip="Save now"),
         Binding("f", "sign_off", "Sign off", id="mapping.sign_off"),
         Binding("r", "reopen", "Reopen", show=False, id="mapping.reopen"),
         Binding(
@@ -280,6 +280,10 @@ Everything is saved as you type: "Saved" shows once it is safely stored.
             voice = next((v for v in view.voices if v.id == voice_id), None)
             if voice is None:
                 self.say("Highlight the child's words to delete them.")
+                return
+            kept = signed_off_words(voice)
+            if kept is not None:
+                self.say(f"🔒 Not deleted. {kept}")
                 return
             question, detail = "Delete these words of the child?", shorten(voice.text, 200)
 

@@ -222,8 +222,9 @@ class EntryEditor(AutosaveForm):
                 expected_text=expected,
             )
             if entry_id is not None and entry.id != entry_id:
-                self.app.call_from_thread(
-                    self.notify,
+                # notify is thread-safe: this save runs in a worker's thread, or on the event
+                # loop when the app is closing (`save_pending_now`).
+                self.notify(
                     "This entry was changed on another device while you were writing. Your "
                     "words were saved as a new entry just below it, so nothing was written "
                     "over. Compare the two and remove one.",
@@ -249,6 +250,18 @@ class EntryEditor(AutosaveForm):
         event.stop()
         self.refresh_dependent()
         self.note_change()
+
+
+def reopen_note(view: MappingView) -> str | None:
+    """The latest reopening, who, when and why (None if the mapping was never reopened)."""
+    from sofs_tui.widgets.deadline import when
+
+    if view.reopened_at is None:
+        return None
+    who = view.reopened_by or "someone"
+    reason = " ".join(view.reopen_reason.split()) or "no reason recorded"
+    earlier = "Earlier reopened" if view.read_only else "Reopened"
+    return f"↺ {earlier} by {who} on {when(view.reopened_at)}. Reason: {reason}"
 
 
 def read_only_reason(view: MappingView) -> str:

@@ -20,7 +20,7 @@ from sofs_tui.domain.scaling import side_by_side
 from sofs_tui.domain.wording import entry_warnings, mapping_warnings
 from sofs_tui.screens.base import StoreScreen
 from sofs_tui.screens.mapping_autosave import AutosaveForm
-from sofs_tui.screens.mapping_editor import EntryEditor, read_only_reason
+from sofs_tui.screens.mapping_editor import EntryEditor, read_only_reason, reopen_note
 from sofs_tui.screens.mapping_scores import ScoreEditor
 from sofs_tui.screens.mapping_voice import VoiceEditor
 from sofs_tui.widgets.entry_list import EntryList, EntryRow, SectionRows, shorten
@@ -113,7 +113,10 @@ class MappingLayout(StoreScreen):
         self._shown_seq = seq
         self.view = view
         self.set_class(view.read_only, "-read-only")
-        status = "Signed off" if view.read_only else "Draft"
+        if view.read_only:
+            status = "Signed off"
+        else:
+            status = "Draft (reopened)" if view.reopened_at is not None else "Draft"
         self.query_one("#mapping-title", PlainText).show(
             f"{view.case_reference} · {view.family_name} · {view.title} · {status}"
         )
@@ -194,9 +197,14 @@ class MappingLayout(StoreScreen):
         lines = []
         if self.notice:
             lines.append(self.notice)
+        reopened = reopen_note(view)
         if view.read_only:
             lines.append(f"🔒 Read-only: {read_only_reason(view)}")
+            if reopened is not None:
+                lines.append(reopened)
         else:
+            if reopened is not None:
+                lines.append(reopened)
             status = view.completeness()
             if status.complete:
                 lines.append(

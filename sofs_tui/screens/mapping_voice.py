@@ -41,6 +41,15 @@ def parse_day(text: str) -> date | None:
         return None
 
 
+def signed_off_words(voice: VoiceView) -> str | None:
+    """Why these words cannot be changed or deleted (a signed-off mapping holds them)."""
+    if voice.signed_off_in is None:
+        return None
+    from sofs_tui.store.mapping import VoiceSignedOff
+
+    return VoiceSignedOff(voice.signed_off_in).user_message
+
+
 class VoiceEditor(AutosaveForm):
     """Adds or edits one part of a child's words; saved once it has words and who wrote them."""
 
@@ -145,16 +154,23 @@ class VoiceEditor(AutosaveForm):
         consent.label = consent_label(consent.value)
         self._field("consent-note").load(voice.consent_note if voice else "")
         self.text_field.load(voice.text if voice else "")
-        self.text_field.set_read_only(self.read_only)
+        # Words a signed-off mapping holds stay as signed off; only the consent may change.
+        kept = signed_off_words(voice) if voice is not None and not self.read_only else None
+        self.text_field.set_read_only(self.read_only or kept is not None)
         for widget in (
             *self.query(Select),
-            self.query_one(Checkbox),
-            *(field.input for field in self.query(LineField)),
+            *(self._field(name).input for name in ("written-by", "date")),
         ):
+            widget.disabled = self.read_only or kept is not None
+        for widget in (self.query_one(Checkbox), self._field("consent-note").input):
             widget.disabled = self.read_only
         heading = "Editing the child's words" if voice else "New: the child's words"
         self.query_one("#voice-heading", PlainText).show(heading + " · Esc to go back")
-        self.loaded(hint="" if voice else "Saved once it has the words and who wrote them.")
+        if kept is not None:
+            hint = f"🔒 {kept} Only the consent can still change."
+        else:
+            hint = "" if voice else "Saved once it has the words and who wrote them."
+        self.loaded(hint=hint)
 
     def snapshot(self) -> Snapshot:
         return (

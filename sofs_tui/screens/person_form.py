@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Select
 
 from sofs_tui.domain.calendar import COUNCIL_TZ
-from sofs_tui.domain.enums import PersonKind
+from sofs_tui.domain.enums import PersonKind, PlanCategory
 from sofs_tui.screens.forms import FormScreen
 
 if TYPE_CHECKING:
@@ -25,9 +25,19 @@ KIND_WORDS = {
     PersonKind.NETWORK: "Safety network",
     PersonKind.PROFESSIONAL: "Professional",
 }
+#: "No category" in the plan category choices (a Select needs a value for it).
+NO_PLAN = "none"
+# The plan fields of a child, as the store names them.
+_PLAN_FIELD_IDS = {
+    "plan_category_initial": "person-plan-initial",
+    "plan_category_latest": "person-plan-latest",
+    "plan_start": "person-plan-start",
+    "plan_end": "person-plan-end",
+}
+_PLAN_SELECTS = ("person-plan-initial", "person-plan-latest")
 # The fields each kind of person has (besides the name).
 _FIELDS = {
-    PersonKind.CHILD: ("person-dob", "person-expected"),
+    PersonKind.CHILD: ("person-dob", "person-expected", *_PLAN_FIELD_IDS.values()),
     PersonKind.ADULT: ("person-relationship",),
     PersonKind.NETWORK: ("person-relationship",),
     PersonKind.PROFESSIONAL: ("person-role", "person-agency", "person-practice"),
@@ -40,8 +50,10 @@ class PersonFormScreen(FormScreen[str]):
     HELP: ClassVar[str] = (
         "**Person.** Choose who they are first: a child (date of birth, or the expected date "
         "for an unborn baby), an adult (relationship, parental responsibility), someone in "
-        "the safety network, or a professional (tick GP and give the practice). Enter saves; "
-        "Escape closes without saving. Plan categories follow conference decisions."
+        "the safety network, or a professional (tick GP and give the practice). For a child "
+        "already on a child protection plan, or to correct one, give the category it started "
+        "with, the latest category and the dates (conference outcomes update them too). "
+        "Enter saves; Escape closes without saving."
     )
 
     def __init__(
@@ -81,6 +93,7 @@ class PersonFormScreen(FormScreen[str]):
         yield self.date_field(
             "Or expected on", "person-expected", p.expected_on if p else None, classes="for-child"
         )
+        yield from self._plan_fields()
         yield self.text_field(
             "Relationship",
             "person-relationship",
@@ -121,6 +134,36 @@ class PersonFormScreen(FormScreen[str]):
             "GP practice", "person-practice", p.gp_practice if p else "", classes="for-professional"
         )
 
+    def _plan_fields(self) -> Iterable[Widget]:
+        """A child's protection plan: categories (census codes) and dates."""
+        p = self.person
+        for label, field_id, none_words, value in (
+            (
+                "Plan category at start",
+                "person-plan-initial",
+                "None: not on a plan",
+                p.plan_category_initial if p else None,
+            ),
+            (
+                "Latest plan category",
+                "person-plan-latest",
+                "None: same as at start",
+                p.plan_category_latest if p else None,
+            ),
+        ):
+            choices: list[tuple[str, str]] = [(none_words, NO_PLAN)]
+            choices += [(f"{c.value} · {c.label}", c) for c in PlanCategory]
+            select = Select(
+                choices, value=value or NO_PLAN, allow_blank=False, id=field_id, compact=True
+            )
+            yield self.row(label, select, classes="for-child")
+        yield self.date_field(
+            "Plan started", "person-plan-start", p.plan_start if p else None, classes="for-child"
+        )
+        yield self.date_field(
+            "Plan ended", "person-plan-end", p.plan_end if p else None, classes="for-child"
+        )
+
     def on_mount(self) -> None:
         self._show_kind()
         self.query_one("#person-name").focus()
@@ -141,9 +184,46 @@ class PersonFormScreen(FormScreen[str]):
     def _today(self) -> date:
         return self.now().astimezone(COUNCIL_TZ).date()
 
+    def field_problem(self, field_id: str) -> str | None:
+        if field_id in _PLAN_SELECTS:
+            return None  # a choice from the list is always one the store takes
+        return super().field_problem(field_id)
+
+    def _category(self, field_id: str) -> PlanCategory | None:
+        chosen = self.chosen(field_id)
+        return chosen if isinstance(chosen, PlanCategory) else None
+
+    def plan_values(self) -> dict[str, Any]:
+        """The child's plan as chosen, named as the store names it (dates must parse)."""
+        return {
+            "plan_category_initial": self._category("person-plan-initial"),
+            "plan_category_latest": self._category("person-plan-latest"),
+            "plan_start": self.date_value("person-plan-start"),
+            "plan_end": self.date_value("person-plan-end"),
+        }
+
+    def _plan_problems(self) -> dict[str, str]:
+        """The store's plan rules, said under the fields, when the plan was changed here."""
+        from sofs_tui.store.cases import plan_problems
+
+        plan = self.plan_values()
+        p = self.person
+        before = {name: getattr(p, name) if p else None for name in _PLAN_FIELD_IDS}
+        if plan == before:
+            return {}
+        found = plan_problems(
+            initial=plan["plan_category_initial"],
+            latest=plan["plan_category_latest"],
+            start=plan["plan_start"],
+            end=plan["plan_end"],
+            today=self._today(),
+        )
+        return {_PLAN_FIELD_IDS[name]: message for name, message in found.items()}
+
     def problems(self) -> dict[str, str]:
         found = super().problems()
-        if self.kind is PersonKind.CHILD and not found:
+        child = self.kind is PersonKind.CHILD
+        if child and not {"person-dob", "person-expected"} & found.keys():
             born, expected = self.date_value("person-dob"), self.date_value("person-expected")
             if born and expected:
                 found["person-expected"] = "Give the date of birth or the expected date, not both."
@@ -152,6 +232,8 @@ class PersonFormScreen(FormScreen[str]):
                     "A date of birth cannot be in the future; for an unborn baby use the "
                     "expected date."
                 )
+        if child and not {"person-plan-start", "person-plan-end"} & found.keys():
+            found |= self._plan_problems()
         if (
             self.kind is PersonKind.PROFESSIONAL
             and self.checked("person-gp")
@@ -170,6 +252,7 @@ class PersonFormScreen(FormScreen[str]):
                 "date_of_birth": self.date_value("person-dob"),
                 "expected_on": self.date_value("person-expected"),
             }
+            values |= self.plan_values()
         elif kind in (PersonKind.ADULT, PersonKind.NETWORK):
             values["relationship"] = self.text("person-relationship")
             if kind is PersonKind.ADULT:

@@ -78,6 +78,7 @@ class AssessmentView:
     reopened_by: str
     entries: int
     sync_state: SyncState
+    reopen_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def _assessments(session: Session, case_id: str) -> tuple[AssessmentView, ...]:
             signed_off_by=a.signed_off_by,
             reopened_at=a.reopened_at,
             reopened_by=a.reopened_by,
+            reopen_reason=a.reopen_reason,
             entries=counts[a.id],
             sync_state=a.sync_state,
         )
@@ -370,25 +372,29 @@ def build_timeline(
             )
         )
     for a in assessments:
-        if a.status is AssessmentStatus.FINAL and a.signed_off_at is not None:
+        # The latest sign-off and the latest reopening are both kept on the assessment (a
+        # reopening does not undo the sign-off that went before it), so both are shown.
+        if a.signed_off_at is not None:
             by = f" by {a.signed_off_by}" if a.signed_off_by else ""
             events.append(
                 TimelineEvent(
                     _local_day(a.signed_off_at),
                     a.signed_off_at,
                     TimelineKind.ASSESSMENT_SIGNED_OFF,
-                    f"Assessment signed off{by}: {a.title}",
+                    f"Mapping signed off{by}: {a.title}",
                     a.id,
                 )
             )
         if a.reopened_at is not None:
             by = f" by {a.reopened_by}" if a.reopened_by else ""
+            reason = " ".join(a.reopen_reason.split())
+            why = f". Reason: {reason}" if reason else ""
             events.append(
                 TimelineEvent(
                     _local_day(a.reopened_at),
                     a.reopened_at,
                     TimelineKind.ASSESSMENT_REOPENED,
-                    f"Assessment reopened{by}: {a.title}",
+                    f"Mapping reopened{by}: {a.title}{why}",
                     a.id,
                 )
             )

@@ -30,12 +30,12 @@ from sofs_tui.domain.enums import (
 from sofs_tui.domain.positions import sort_key
 from sofs_tui.store import changes
 from sofs_tui.store.errors import StoreError
+from sofs_tui.store.mapping_views import voices_of
 from sofs_tui.store.store import Store
 from sofs_tui.store.tables import (
     Assessment,
     Case,
     ChildOutcome,
-    ChildVoice,
     Conference,
     Entry,
     FamilyPlanItem,
@@ -161,11 +161,8 @@ def parent_summary_source(
                 select(Person).where(Person.case_id == case.id, Person.kind == PersonKind.CHILD)
             ).all()
         }
-        voices = session.exec(
-            select(ChildVoice).where(
-                ChildVoice.case_id == case.id, col(ChildVoice.deleted).is_(False)
-            )
-        ).all()
+        # A signed-off mapping exports the words it was signed off with (mapping_views).
+        voices = voices_of(session, assessment)
         conferences = session.exec(
             select(Conference).where(
                 Conference.case_id == case.id,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.child_voice import check_part
 from sofs_tui.domain.enums import (
     Agreement,
@@ -20,8 +21,14 @@ from sofs_tui.domain.mapping import PairingError, check_pairing, completeness
 from sofs_tui.domain.positions import position_between, sort_key
 from sofs_tui.domain.scaling import DEFAULT_SCALE_WORDING, ScaleWording, check_score
 from sofs_tui.domain.text import clean_text
+from sofs_tui.domain.when import describe_day
 from sofs_tui.store import changes
 from sofs_tui.store.errors import StoreError
+from sofs_tui.store.mapping_views import (
+    created_here,
+    part_of_sign_off,
+    signed_off_mappings,
+)
 from sofs_tui.store.store import Store
 from sofs_tui.store.tables import Assessment, Case, ChildVoice, Entry, Person, Score
 
@@ -36,6 +43,17 @@ class AssessmentSignedOff(StoreError):
 
 class MappingRuleError(StoreError):
     """A practice rule refused the change; the message says which and what to do."""
+
+
+class VoiceSignedOff(MappingRuleError):
+    """The child's words are part of a signed-off mapping: they stay as they were signed off."""
+
+    def __init__(self, signed_off_at: datetime) -> None:
+        day = describe_day(signed_off_at.astimezone(COUNCIL_TZ).date())
+        super().__init__(
+            f"This was part of the mapping signed off on {day}; add a new entry instead, "
+            "or reopen that mapping."
+        )
 
 
 def _editable(session: Session, assessment_id: str) -> Assessment:
@@ -315,6 +333,10 @@ def record_child_voice(
         }
         if voice_id is not None:
             voice = changes.get(session, ChildVoice, voice_id, "child's words")
+            if voice.case_id != case_id:
+                raise MappingRuleError("Those words belong to another case.")
+            fields["child_id"] = child_id
+            _check_voice_editable(session, voice, fields)
             changes.update(session, store, voice, **fields)
             return voice
         voice = ChildVoice(id="", case_id=case_id, child_id=child_id, **fields)
@@ -325,7 +347,42 @@ def delete_child_voice(store: Store, voice_id: str) -> None:
     """Remove one part of the child's words (a tombstone that sync carries)."""
     with store.write() as session:
         voice = changes.get(session, ChildVoice, voice_id, "child's words")
+        _check_voice_editable(session, voice, None)
         changes.tombstone(session, store, voice)
+
+
+#: What may still change in words that are part of a signed-off mapping: consent (a child or
+#: parent may withdraw it at any time, and the exports follow it).
+_CONSENT_FIELDS = frozenset({"consent_to_share", "consent_note"})
+
+
+def _check_voice_editable(
+    session: Session, voice: ChildVoice, fields: dict[str, Any] | None
+) -> None:
+    """Refuse to delete (`fields` None) or change the child's words once a signed-off mapping
+    of the case holds them; changing only the consent stays allowed."""
+    here = voice.id in created_here(session, [voice.id])
+    signed = part_of_sign_off(voice, signed_off_mappings(session, voice.case_id), here=here)
+    if signed is None:
+        return
+    if fields is not None:
+        changed = {
+            name
+            for name, value in fields.items()
+            if getattr(voice, name) != _cleaned(voice, name, value)
+        }
+        if changed <= _CONSENT_FIELDS:
+            return
+    raise VoiceSignedOff(signed)
+
+
+def _cleaned(voice: ChildVoice, name: str, value: Any) -> Any:
+    """A value as the store would keep it (text cleaned), to compare with the stored one."""
+    if name == "text":
+        return clean_text(value, multiline=True)
+    if name in ("written_by", "part") and isinstance(value, str):
+        return clean_text(value, multiline=False)
+    return value
 
 
 def sign_off_assessment(store: Store, assessment_id: str) -> Assessment:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
+from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.enums import (
     Agreement,
     AssessmentStatus,
@@ -27,6 +28,7 @@ from sofs_tui.store.tables import (
     ChildVoice,
     Entry,
     LocalConflict,
+    Outbox,
     Person,
     Score,
 )
@@ -88,6 +90,9 @@ class VoiceView:
     recorded_on: date | None
     consent_to_share: bool
     consent_note: str
+    #: When these words are part of a signed-off mapping of the case: that sign-off (the
+    #: words, who wrote them and when can then no longer change; consent still can).
+    signed_off_in: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,75 @@ def _score_view(row: Score) -> ScoreView:
     )
 
 
-def _voice_view(row: ChildVoice) -> VoiceView:
+def signed_off_mappings(session: Session, case_id: str) -> list[Assessment]:
+    """The case's mappings that are signed off now (a reopened one is a draft again)."""
+    rows = session.exec(
+        select(Assessment).where(
+            Assessment.case_id == case_id,
+            Assessment.status == AssessmentStatus.FINAL,
+            col(Assessment.deleted).is_(False),
+        )
+    ).all()
+    return [a for a in rows if a.signed_off_at is not None]
+
+
+def created_here(session: Session, voice_ids: list[str]) -> set[str]:
+    """Which of these records were created in this store (their 'create' is in its outbox),
+    not pulled from the service."""
+    if not voice_ids:
+        return set()
+    return set(
+        session.exec(
+            select(Outbox.record_id).where(
+                col(Outbox.record_id).in_(voice_ids), Outbox.op == "create"
+            )
+        ).all()
+    )
+
+
+def in_sign_off(voice: ChildVoice, signed_off_at: datetime, *, here: bool) -> bool:
+    """Whether these words were recorded at or before a sign-off, so are part of it.
+
+    Words created in this store are dated by when they were stored. A pulled record's
+    `created_at` is when it arrived here (sync does not carry it), so for words from another
+    device the day they were recorded on (which sync carries) stands in.
+    """
+    if here:
+        return voice.created_at <= signed_off_at
+    signed_day = signed_off_at.astimezone(COUNCIL_TZ).date()
+    return voice.recorded_on is None or voice.recorded_on <= signed_day
+
+
+def part_of_sign_off(
+    voice: ChildVoice, signed_off: list[Assessment], *, here: bool
+) -> datetime | None:
+    """The latest sign-off, among `signed_off`, that these words are part of, or None when no
+    signed-off mapping holds them (`here`: the words were created in this store)."""
+    moments = [
+        a.signed_off_at
+        for a in signed_off
+        if a.signed_off_at is not None and in_sign_off(voice, a.signed_off_at, here=here)
+    ]
+    return max(moments, default=None)
+
+
+def voices_of(session: Session, assessment: Assessment) -> list[ChildVoice]:
+    """The child's words a mapping shows and exports: the case's live words for a draft; for
+    a signed-off mapping only those recorded at or before its sign-off, so words added on the
+    case later (from a new draft) do not change what was signed off."""
+    rows = session.exec(
+        select(ChildVoice).where(
+            ChildVoice.case_id == assessment.case_id, col(ChildVoice.deleted).is_(False)
+        )
+    ).all()
+    signed = assessment.signed_off_at
+    if assessment.status is not AssessmentStatus.FINAL or signed is None:
+        return list(rows)
+    here = created_here(session, [r.id for r in rows])
+    return [r for r in rows if in_sign_off(r, signed, here=r.id in here)]
+
+
+def _voice_view(row: ChildVoice, signed_off: list[Assessment], here: set[str]) -> VoiceView:
     return VoiceView(
         id=row.id,
         child_id=row.child_id,
@@ -192,6 +265,7 @@ def _voice_view(row: ChildVoice) -> VoiceView:
         recorded_on=row.recorded_on,
         consent_to_share=row.consent_to_share,
         consent_note=row.consent_note,
+        signed_off_in=part_of_sign_off(row, signed_off, here=row.id in here),
     )
 
 
@@ -227,11 +301,9 @@ def mapping_view(store: Store, assessment_id: str) -> MappingView:
             .where(Person.case_id == case.id, col(Person.deleted).is_(False))
             .order_by(Person.name)
         ).all()
-        voice_rows = session.exec(
-            select(ChildVoice).where(
-                ChildVoice.case_id == case.id, col(ChildVoice.deleted).is_(False)
-            )
-        ).all()
+        voice_rows = voices_of(session, assessment)
+        signed_off = signed_off_mappings(session, case.id)
+        voices_here = created_here(session, [r.id for r in voice_rows])
         record_ids = [assessment.id, *(r.id for r in entry_rows), *(r.id for r in score_rows)]
         mirrored = dict(
             session.exec(
@@ -277,7 +349,9 @@ def mapping_view(store: Store, assessment_id: str) -> MappingView:
         entries=tuple(entries),
         scores=tuple(scores),
         children=children,
-        voices=tuple(sorted((_voice_view(r) for r in voice_rows), key=_part_order)),
+        voices=tuple(
+            sorted((_voice_view(r, signed_off, voices_here) for r in voice_rows), key=_part_order)
+        ),
         people=tuple(names),
         can_reopen=store.actor.is_manager,
     )

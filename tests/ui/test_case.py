@@ -505,3 +505,156 @@ async def test_stored_escape_sequences_never_reach_the_screen(store: Store) -> N
         shot = app.export_screenshot()
         assert "\x1b]" not in shot and "\u202e" not in shot and "\x07" not in shot
         assert "a]52;c;SGVsbG8=b" in shown(screen, "#case-title")
+
+
+# --- the family's own details, and a child's plan by hand ---------------------------------------
+
+
+async def test_the_case_details_are_edited_and_the_case_read_again(store: Store) -> None:
+    from sofs_tui.domain.enums import CaseStatus
+    from sofs_tui.screens.case_form import CaseFormScreen
+
+    ids = family(store)
+    cases.create_case(store, reference="C-009", family_name="Otherfamily")
+    async with opened(store, ids["case"]) as (app, pilot, screen):
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "case: edit case details" in titles
+        await pilot.press("i")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, CaseFormScreen)
+        assert shown(form, "#form-title") == "Case details: C-001"
+        values = {f: form.query_one(f"#case-{f}", Input).value for f in ("reference", "lead")}
+        assert values == {"reference": "C-001", "lead": "t.worker"}
+        # A reference another case has: the form stays with the reason.
+        await paste(app, pilot, "case-reference", "C-009")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is form
+        assert "C-009 already exists" in shown(form, "#form-error")
+        await paste(app, pilot, "case-reference", "C-001A")
+        await paste(app, pilot, "case-family", "Brackwell family")
+        await paste(app, pilot, "case-team", "West")
+        await paste(app, pilot, "case-lead", "s.other")
+        await choose(app, pilot, "case-status", "Closed")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert shown(screen, "#case-title") == (
+            "C-001A · Brackwell family · lead s.other · West · Closed"
+        )
+        with store.read() as session:
+            case = session.get(Case, ids["case"])
+        assert case is not None
+        assert (case.reference, case.family_name, case.team, case.lead_worker) == (
+            "C-001A", "Brackwell family", "West", "s.other",
+        )  # fmt: skip
+        assert (case.status, case.closed_on) == (CaseStatus.CLOSED, date(2026, 11, 25))
+        await pilot.press("4")
+        assert ["25 Nov 2026", "Case closed"] in rows(screen, "timeline-table")
+
+
+async def test_escape_leaves_the_case_details_unchanged(store: Store) -> None:
+    ids = family(store)
+    async with opened(store, ids["case"]) as (app, pilot, screen):
+        await pilot.press("i")
+        await settle(app, pilot)
+        await paste(app, pilot, "case-family", "Changed")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen
+        with store.read() as session:
+            case = session.get(Case, ids["case"])
+        assert case is not None and case.family_name == "Testfamily"
+
+
+async def test_a_child_already_on_a_plan_is_recorded_by_hand(store: Store) -> None:
+    ids = family(store)
+    async with opened(store, ids["case"]) as (app, pilot, screen):
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press(*"Ava")
+        assert is_shown(app, "#person-plan-initial") and is_shown(app, "#person-plan-end")
+        # A latest category without the one the plan started with, or without a start.
+        await choose(app, pilot, "person-plan-latest", "EMO · Emotional abuse")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PersonFormScreen)
+        assert "Give the date the plan started" in shown(app.screen, "#person-plan-start-msg")
+        await paste(app, pilot, "person-plan-start", "2026-03-02")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "Choose the category the plan started with." in shown(
+            app.screen, "#person-plan-initial-msg"
+        )
+        await choose(app, pilot, "person-plan-initial", "NEG · Neglect")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert rows(screen, "people-table")[0] == [
+            "Child", "Ava", "date of birth not recorded", "NEG → EMO since 02 Mar 2026",
+        ]  # fmt: skip
+        (ava,) = [p for p in people(store, ids["case"]) if p.name == "Ava"]
+        assert (ava.plan_category_initial, ava.plan_category_latest, ava.plan_start) == (
+            PlanCategory.NEG, PlanCategory.EMO, date(2026, 3, 2),
+        )  # fmt: skip
+        await pilot.press("4")
+        assert ["02 Mar 2026", "Ava: child protection plan started (NEG)"] in rows(
+            screen, "timeline-table"
+        )
+
+
+async def test_a_wrong_plan_category_is_corrected_and_a_plan_ended(store: Store) -> None:
+    ids = family(store)
+    async with opened(store, ids["case"]) as (app, pilot, screen):
+        await pilot.press("enter")  # Kai: NEG → EMO since 02 Nov 2026
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, PersonFormScreen)
+        assert form.query_one("#person-plan-initial", Select).value is PlanCategory.NEG
+        assert form.query_one("#person-plan-latest", Select).value is PlanCategory.EMO
+        assert form.query_one("#person-plan-start", Input).value == "2026-11-02"
+        await choose(app, pilot, "person-plan-latest", "PHY · Physical abuse")
+        await paste(app, pilot, "person-plan-end", "2026-11-01")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "A plan cannot end before it started." in shown(form, "#person-plan-end-msg")
+        await paste(app, pilot, "person-plan-end", "2026-11-24")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert rows(screen, "people-table")[0][3] == ("NEG → PHY 02 Nov 2026 – 24 Nov 2026 (ended)")
+        (kai,) = [p for p in people(store, ids["case"]) if p.id == ids["child"]]
+        assert (kai.plan_category_latest, kai.plan_end) == (PlanCategory.PHY, date(2026, 11, 24))
+
+
+async def test_the_timeline_shows_the_sign_off_and_who_reopened_it_and_why(
+    store: Store, clock: FakeClock
+) -> None:
+    from sofs_tui.domain.enums import Section
+    from sofs_tui.store.store import Actor
+
+    ids = family(store)
+    assessment = mapping.create_assessment(store, ids["case"], title="First mapping")
+    danger = mapping.save_entry(
+        store, assessment.id, section=Section.DANGER_STATEMENT,
+        text="Mum worries that when Dad drinks he hits Kai, and Kai could be hurt.",
+    )  # fmt: skip
+    goal = mapping.save_entry(
+        store, assessment.id, section=Section.SAFETY_GOAL,
+        text="Dad stays sober around Kai for six months.",
+    )  # fmt: skip
+    mapping.pair_safety_goal(store, danger.id, goal.id)
+    mapping.record_score(store, assessment.id, scorer_name="Mum", value=4, rationale="ok")
+    mapping.sign_off_assessment(store, assessment.id)
+    clock.advance(hours=2)
+    store.actor = Actor("m.lead", "manager")
+    mapping.reopen_assessment(store, assessment.id, reason="New police information")
+    async with opened(store, ids["case"]) as (_app, pilot, screen):
+        await pilot.press("4")
+        timeline = rows(screen, "timeline-table")
+        assert ["25 Nov 2026 09:30", "Mapping signed off by t.worker: First mapping"] in timeline
+        assert [
+            "25 Nov 2026 11:30",
+            "Mapping reopened by m.lead: First mapping. Reason: New police information",
+        ] in timeline

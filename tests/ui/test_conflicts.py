@@ -158,7 +158,8 @@ async def test_the_same_entry_edited_on_two_laptops_is_resolved_with_keep_both(
         assert any("1 new conflict" in n for n in notes(app))
         assert "⚠ 1 conflict (f7)" in bar(app)
         assert isinstance(app.screen, CaseListScreen)
-        assert cells(app.screen.query_one(DataTable), 0)[-1] == "⚠ 1 conflict"
+        table = app.screen.query_one(DataTable)
+        assert cells(table, 0)[table.get_column_index("sync")] == "⚠ 1 conflict"
 
         await pilot.press("f7")
         await settle(app, pilot)

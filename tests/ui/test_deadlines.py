@@ -74,21 +74,68 @@ def status(screen: Any) -> str:
     return str(screen.query_one("#deadline-status", Static).render())
 
 
-@pytest.mark.parametrize("size", SIZES)
-async def test_overdue_first_then_by_due_time(store: Store, size: tuple[int, int]) -> None:
+async def test_overdue_first_then_by_due_time(store: Store) -> None:
     caseload(store)
-    async with opened(store, size) as (_app, _pilot, screen):
+    async with opened(store, (160, 48)) as (_app, _pilot, screen):
         assert rows(screen) == [
             ["✗ Overdue · Tue 24 Nov 10:00 · overdue by 23h 30m", "parents", "A-1",
-             "Alder family", "Review (RCPC) · Tue 01 Dec 10:00", "SW report · CSC"],
+             "SW report · CSC", "Alder family", "Review (RCPC) · Tue 01 Dec 10:00"],
             ["✗ Overdue · Tue 24 Nov 10:00 · overdue by 23h 30m", "QAU", "A-1",
-             "Alder family", "Review (RCPC) · Tue 01 Dec 10:00", "SW report · CSC"],
-            ["○ Due · Wed 02 Dec 10:00 · 7d left", "parents", "B-2", "Birch family",
-             "Initial (ICPC) · Fri 04 Dec 10:00", "School report · Greenway School"],
-            ["○ Due · Wed 02 Dec 10:00 · 7d left", "QAU", "B-2", "Birch family",
-             "Initial (ICPC) · Fri 04 Dec 10:00", "School report · Greenway School"],
+             "SW report · CSC", "Alder family", "Review (RCPC) · Tue 01 Dec 10:00"],
+            ["○ Due · Wed 02 Dec 10:00 · 7d left", "parents", "B-2",
+             "School report · Greenway School", "Birch family",
+             "Initial (ICPC) · Fri 04 Dec 10:00"],
+            ["○ Due · Wed 02 Dec 10:00 · 7d left", "QAU", "B-2",
+             "School report · Greenway School", "Birch family",
+             "Initial (ICPC) · Fri 04 Dec 10:00"],
         ]  # fmt: skip
         assert status(screen) == "4 due in the next 14 days · ✗ 2 overdue"
+
+
+async def column_starts(pilot: Pilot[None], table: DataTable[Any]) -> dict[str, int]:
+    """Where each column starts on screen, once the table has sized its columns to its rows
+    (it does that when idle, after the rows arrive)."""
+    for _ in range(20):
+        if not table._require_update_dimensions:
+            break
+        await pilot.pause()
+    starts, x = {}, 0
+    for column in table.ordered_columns:
+        starts[str(column.label)] = x
+        x += column.get_render_width(table)
+    return starts
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_what_is_due_is_on_screen_at_80_and_120_columns(
+    store: Store, size: tuple[int, int]
+) -> None:
+    caseload(store)
+    async with opened(store, size) as (_app, pilot, screen):
+        table = screen.query_one("#deadline-table", DataTable)
+        starts = await column_starts(pilot, table)
+        if size[0] < 120:
+            # A narrow terminal: the state as its symbol, when it is due and the time left.
+            assert [r[:4] for r in rows(screen)[::2]] == [
+                ["✗ 24 Nov 10:00 · overdue by 23h 30m", "parents", "A-1", "SW report · CSC"],
+                ["○ 02 Dec 10:00 · 7d left", "parents", "B-2", "School report · Greenway School"],
+            ]
+            # What is due shows at least its first 25 characters.
+            assert starts["What"] + 1 + 25 <= table.size.width
+        else:
+            assert rows(screen)[0][0] == "✗ Overdue · Tue 24 Nov 10:00 · overdue by 23h 30m"
+            # What is due, whole, and the family's name.
+            assert starts["Family"] + 1 + len("Alder family") <= table.size.width
+            assert starts["Family"] - starts["What"] >= len("School report · Greenway School")
+
+
+async def test_the_state_follows_the_width_when_the_terminal_is_resized(store: Store) -> None:
+    caseload(store)
+    async with opened(store, (80, 24)) as (app, pilot, screen):
+        assert rows(screen)[0][0] == "✗ 24 Nov 10:00 · overdue by 23h 30m"
+        await pilot.resize_terminal(160, 48)
+        await settle(app, pilot)
+        assert rows(screen)[0][0] == "✗ Overdue · Tue 24 Nov 10:00 · overdue by 23h 30m"
 
 
 async def test_enter_opens_the_conference_and_o_the_case(store: Store) -> None:

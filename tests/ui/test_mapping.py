@@ -265,8 +265,23 @@ async def test_a_manager_reopens_with_a_recorded_reason(store: Store) -> None:
             assessment = session.get(Assessment, ids["assessment"])
         assert assessment is not None and assessment.status is AssessmentStatus.DRAFT
         assert assessment.reopen_reason == "New police information"
-        assert "Draft" in shown(screen.query_one("#mapping-title"))
+        assert "Draft (reopened)" in shown(screen.query_one("#mapping-title"))
         assert "Read-only" not in summary(screen)
+        # Who reopened it, when and why stay on screen.
+        assert (
+            "↺ Reopened by t.worker on Wed 25 Nov 09:30. Reason: New police information"
+            in summary(screen)
+        )
+        # Signed off again: the reopening before it is still said.
+        store.actor = replace(store.actor, role="worker")
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MappingConfirm)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert "Signed off" in shown(screen.query_one("#mapping-title"))
+        assert "🔒 Read-only" in summary(screen)
+        assert "↺ Earlier reopened by t.worker" in summary(screen)
 
 
 async def test_sign_off_refusal_is_shown_in_words(store: Store) -> None:

@@ -90,6 +90,33 @@ async def test_first_run_enrols_in_the_app_then_shows_the_empty_caseload(
         store.lock()
 
 
+async def test_a_pasted_username_loses_its_control_characters_with_a_message_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.events import Paste
+
+    monkeypatch.setattr("getpass.getuser", lambda: "")
+    app, paths = shell_app(tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, EnrolScreen)
+        field = screen.query_one("#username", Input)
+        field.focus()
+        await pilot.pause()
+        app.post_message(Paste("bob\x1b]52;c;SGVsbG8=\x07\x1b[2J\u202e"))
+        await pilot.pause()
+        assert "\x1b" not in field.value and "\u202e" not in field.value
+        assert field.value.startswith("bob")
+        message = str(screen.query_one("#username-msg", Static).render())
+        assert message.startswith("Left out 4 hidden control characters")
+        assert "escape (ESC)" in message and "right-to-left override" in message
+        assert screen.query_one("#username-msg").display
+        assert "\x1b" not in visible_text(app)
+        # Nothing is set up on the way: the store is made only on Enter with a passphrase.
+        assert not (paths.data_dir / KEYFILE_NAME).exists()
+
+
 def test_strength_hint_is_about_length_in_plain_words() -> None:
     assert "at least 8" in strength_hint("")
     assert strength_hint("abc") == "Too short: 3 of at least 8 characters."

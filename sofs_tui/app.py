@@ -43,6 +43,7 @@ from sofs_tui.widgets.sync_status import SyncView
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from textual._path import CSSPathType
     from textual.theme import Theme
 
     from sofs_tui.config import Settings
@@ -77,7 +78,9 @@ class SofsApp(GuardedApp):
 
     TITLE = "sofs"
     SUB_TITLE = "Signs of Safety"
-    CSS_PATH = STYLES / "base.tcss"
+    # The unlock screen's sheet too: a screen's own CSS_PATH, read when the screen is first
+    # pushed, makes Textual parse every sheet again, and that screen is the first frame.
+    CSS_PATH: ClassVar[CSSPathType] = [STYLES / "base.tcss", STYLES / "unlock.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         # Not in the footer: at 80 columns it would push out the screen's own keys, help and
         # lock; F1 help and the palette list it.

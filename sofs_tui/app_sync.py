@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
@@ -37,10 +38,11 @@ from sofs_tui.logging_setup import log_event
 from sofs_tui.widgets.sync_status import Phase, SyncView
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Coroutine, Iterable
     from datetime import datetime
 
     from textual.timer import Timer
+    from textual.worker import Worker
 
     from sofs_tui.app import SofsApp
     from sofs_tui.secrets import TokenStore
@@ -100,8 +102,21 @@ class BackgroundSync:
             self.phase = "waiting"
         self._watch_saves(store)
         self.refresh_status()
-        self.app.run_worker(
-            self._prepare_then_schedule(store), group="sync-prepare", exit_on_error=False
+        self._run_async(partial(self._prepare_then_schedule, store), "sync-prepare")
+
+    def _run_async(
+        self,
+        work: Callable[[], Coroutine[Any, Any, None]],
+        group: str,
+        *,
+        exclusive: bool = False,
+        name: str = "",
+    ) -> Worker[None]:
+        """Run `work` in an async worker. It is given the function, not a coroutine: the
+        coroutine is made when the worker starts, so a worker cancelled before that (the app
+        quitting just after the store opens) leaves none behind, never awaited."""
+        return self.app.run_worker(
+            work, name=name, group=group, exclusive=exclusive, exit_on_error=False
         )
 
     @property
@@ -255,11 +270,10 @@ class BackgroundSync:
     def _start(self, *, explicit: bool, sign_in: bool = False) -> None:
         self._running = True  # before the worker starts: two triggers in one tick run once
         self._cancel_timer()
-        self.app.run_worker(
-            self._run(explicit=explicit, sign_in=sign_in),
-            group="sync",
+        self._run_async(
+            partial(self._run, explicit=explicit, sign_in=sign_in),
+            "sync",
             exclusive=True,
-            exit_on_error=False,
             name="sync",
         )
 
@@ -474,9 +488,16 @@ class BackgroundSync:
             self.app.notify("A sync is running already.", markup=False, timeout=4)
             return
         self._running = True
-        self.app.run_worker(
-            self._sign_in_then_sync(password), group="sync", exclusive=True, exit_on_error=False
-        )
+        # Handed over once, when the worker starts: nothing but that worker's frame holds the
+        # password, and only until the sign-in is done (a partial would keep it as long as
+        # the worker object lives).
+        given = [password]
+        del password
+
+        async def sign_in_then_sync() -> None:
+            await self._sign_in_then_sync(given.pop())
+
+        self._run_async(sign_in_then_sync, "sync", exclusive=True)
 
     async def _sign_in_then_sync(self, password: str) -> None:
         from sofs_tui.sync.client import SyncError

@@ -6,6 +6,7 @@ Split from `app_sync` (the controller) to keep both small; nothing here talks to
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -59,11 +60,13 @@ class SystemConnector:
 def attach_status_bar(screen: Screen[Any]) -> None:
     """Mount the sync status bar in a store screen, once. Called as the screen is pushed,
     before it composes, so its first layout already has the bar (docked above the footer)."""
-    from sofs_tui.screens.base import StoreScreen
+    # A store screen's class imports screens.base, so until that module is loaded no screen is
+    # one: the first screen (unlock, enrol) does not import it before its first frame.
+    base = sys.modules.get("sofs_tui.screens.base")
+    if base is None or not isinstance(screen, base.StoreScreen) or not screen.is_attached:
+        return
     from sofs_tui.widgets.sync_status import SyncStatusBar
 
-    if not isinstance(screen, StoreScreen) or not screen.is_attached:
-        return
     if any(isinstance(child, SyncStatusBar) for child in screen.children):
         return
     screen.mount(SyncStatusBar())

@@ -7,16 +7,17 @@ Heavy imports happen inside the command that needs them, so `sofs --help` is ins
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, TextIO, cast
 
 from sofs_tui import __version__
 
 if TYPE_CHECKING:
+    import argparse
+
     from sofs_tui.paths import AppPaths
     from sofs_tui.store.store import Store
 
@@ -31,6 +32,8 @@ class CliError(Exception):
 def _case_count(text: str) -> int:
     """`--cases`: a whole number from 1 to MAX_DEMO_CASES, checked before any passphrase is
     asked for; argparse reports a bad one as a usage error (exit status 2)."""
+    import argparse
+
     try:
         count = int(text)
     except ValueError:
@@ -43,6 +46,8 @@ def _case_count(text: str) -> int:
 def _parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     """`sofs`'s arguments; without the subcommands (whose modules and ~40 parsers cost about
     40 ms) for the plain app start, where the first frame is waited for."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="sofs",
         description="Signs of Safety assessments and child protection conferences, offline.",
@@ -99,6 +104,8 @@ def _read_secret(args: argparse.Namespace, prompt: str, stdin: TextIO) -> str:
         raise CliError(
             "No terminal to ask for the passphrase. Use --passphrase-stdin to pipe it in."
         )
+    import getpass
+
     return getpass.getpass(prompt)
 
 
@@ -131,6 +138,8 @@ def _unlock(args: argparse.Namespace, stdin: TextIO) -> Store:
 
 
 def _cmd_init(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    import getpass
+
     from sofs_tui.store.files import is_enrolled
     from sofs_tui.store.store import Actor, enrol
 
@@ -214,9 +223,42 @@ _COMMANDS = {
 }
 
 
+#: The app's switches, as `_parser` names them.
+_APP_SWITCHES = {"--demo": "demo", "--passphrase-stdin": "passphrase_stdin"}
+
+
+def _app_options(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The app's own start (`sofs`, `sofs --data-dir DIR`, `--demo`) read without argparse,
+    whose import (about 3 ms) would come before the first frame; None for anything else
+    (a command, --help, an abbreviation, a mistake), which argparse reads as ever. Gives what
+    argparse gives for the same words (tests compare them)."""
+    values: dict[str, object] = {
+        "data_dir": None,
+        "demo": False,
+        "passphrase_stdin": False,
+        "command": None,
+    }
+    words = iter(argv)
+    for word in words:
+        if word in _APP_SWITCHES:
+            values[_APP_SWITCHES[word]] = True
+        elif word == "--data-dir" or word.startswith("--data-dir="):
+            folder = word.partition("=")[2] if "=" in word else next(words, "")
+            if not folder or folder.startswith("-"):
+                return None
+            values["data_dir"] = Path(folder)
+        else:
+            return None
+    return cast("argparse.Namespace", SimpleNamespace(**values))
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    """Options alone (the app) are parsed without building the subcommands; anything else, a
-    command, --help or a mistake, goes to the full parser."""
+    """The app's own options are read by `_app_options`; other options alone (the app) are
+    parsed without building the subcommands; anything else, a command, --help or a mistake,
+    goes to the full parser."""
+    options = _app_options(sys.argv[1:] if argv is None else argv)
+    if options is not None:
+        return options
     args, rest = _parser(with_commands=False).parse_known_args(argv)
     if not rest:
         return args
@@ -229,18 +271,20 @@ def main(
     args = _parse(argv)
     stdin = stdin or sys.stdin
     out = out or sys.stdout
-    from sofs_tui.store.errors import StoreError
-
     try:
         if args.command is None:
             return _run_app(args, stdin)
         return _COMMANDS[args.command](args, stdin, out)
-    except StoreError as exc:
-        print(exc.user_message, file=sys.stderr)
-        return 1
     except CliError as exc:
         print(exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Stopped. Nothing half-saved: every save is all or nothing.", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from sofs_tui.store.errors import StoreError  # not needed before the app's first frame
+
+        if not isinstance(exc, StoreError):
+            raise
+        print(exc.user_message, file=sys.stderr)
+        return 1

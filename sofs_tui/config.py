@@ -31,11 +31,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sofs_tui.domain.deadlines import LONDON_BOROUGH_DEFAULTS, DeadlineRule, ReportDeadlineRules
-from sofs_tui.domain.enums import ConferenceKind, Section
-from sofs_tui.domain.scaling import DEFAULT_SCALE_WORDING, ScaleWording
+if TYPE_CHECKING:
+    from sofs_tui.domain.deadlines import DeadlineRule, ReportDeadlineRules
+    from sofs_tui.domain.enums import ConferenceKind, Section
+    from sofs_tui.domain.scaling import ScaleWording
+
+# The domain's rules (deadlines bring the working calendar and time zones, about 10 ms) are
+# imported when first used: a settings file with council rules, or the first screen that
+# reads them. Starting without a settings file, the first frame needs none of them.
 
 MAX_IDLE_LOCK_MINUTES = 15
 
@@ -44,12 +49,24 @@ class SettingsError(ValueError):
     """The settings file is wrong; the message names the file, the key and the fix."""
 
 
+def _default_deadlines() -> ReportDeadlineRules:
+    from sofs_tui.domain.deadlines import LONDON_BOROUGH_DEFAULTS
+
+    return LONDON_BOROUGH_DEFAULTS
+
+
+def _default_scale() -> ScaleWording:
+    from sofs_tui.domain.scaling import DEFAULT_SCALE_WORDING
+
+    return DEFAULT_SCALE_WORDING
+
+
 @dataclass(frozen=True)
 class CouncilRules:
     name: str = "London borough (default rules)"
-    deadlines: ReportDeadlineRules = LONDON_BOROUGH_DEFAULTS
+    deadlines: ReportDeadlineRules = field(default_factory=_default_deadlines)
     section_labels: Mapping[Section, str] = field(default_factory=dict)
-    scale: ScaleWording = DEFAULT_SCALE_WORDING
+    scale: ScaleWording = field(default_factory=_default_scale)
     idle_lock_minutes: int = 5
     due_soon_hours: int = 24
 
@@ -57,9 +74,35 @@ class CouncilRules:
         return self.section_labels.get(section, section.label)
 
 
+class _Council:
+    """`Settings.council`, a data descriptor: given (a settings file, a test), it is kept as
+    is; left out, the default `CouncilRules()` is made when first read, so a start without a
+    settings file imports no domain rules before the first frame. Reading it from two threads
+    at once gives both the same object."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._key = f"_{name}"
+
+    def __get__(self, settings: object, owner: type | None = None) -> CouncilRules:
+        if settings is None:  # the dataclass asking for the default: "none given"
+            return None  # type: ignore[return-value]
+        values = settings.__dict__
+        council = values.get(self._key)
+        if council is None:
+            council = values.setdefault(self._key, CouncilRules())
+        return council  # type: ignore[no-any-return]
+
+    def __set__(self, settings: object, council: CouncilRules | None) -> None:
+        # Settings is frozen: only its __init__ comes here.
+        if council is None:
+            settings.__dict__.pop(self._key, None)
+        else:
+            settings.__dict__[self._key] = council
+
+
 @dataclass(frozen=True)
 class Settings:
-    council: CouncilRules = field(default_factory=CouncilRules)
+    council: _Council = _Council()
     theme: str = "textual-dark"
     keymap: Mapping[str, str] = field(default_factory=dict)
 
@@ -76,6 +119,9 @@ def _table(data: Mapping[str, Any], key: str, path: Path, where: str) -> Mapping
 
 
 def _rules(table: Mapping[str, Any], path: Path, where: str) -> dict[ConferenceKind, DeadlineRule]:
+    from sofs_tui.domain.deadlines import DeadlineRule
+    from sofs_tui.domain.enums import ConferenceKind
+
     rules: dict[ConferenceKind, DeadlineRule] = {}
     for kind_text, rule_text in table.items():
         try:
@@ -97,6 +143,9 @@ def _rules(table: Mapping[str, Any], path: Path, where: str) -> dict[ConferenceK
 
 
 def _council(data: Mapping[str, Any], path: Path) -> CouncilRules:
+    from sofs_tui.domain.enums import Section
+    from sofs_tui.domain.scaling import ScaleWording
+
     rules = CouncilRules()
     council = _table(data, "council", path, "")
     deadlines = _table(council, "deadlines", path, "council.")

@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -165,7 +165,13 @@ class GuardedApp(App[None]):
         self.refresh_bindings()
         self.lock_changed_signal.publish(True)
         if in_flight and pool is not None:
-            self.run_worker(_close_detached(pool, in_flight), group="lock", exit_on_error=False)
+            self._lock_worker(partial(_close_detached, pool, in_flight))
+
+    def _lock_worker(self, work: Callable[[], Coroutine[Any, Any, None]]) -> Worker[None]:
+        """Run `work` in an async worker of the "lock" group. Given the function, not a
+        coroutine: a worker cancelled before it starts (quitting at once) would leave that
+        coroutine never awaited (a RuntimeWarning at exit)."""
+        return self.run_worker(work, group="lock", exit_on_error=False)
 
     def _store_workers(self) -> list[Worker[Any]]:
         """Workers that may hold a store connection: thread workers, and the sync worker (its
@@ -296,7 +302,7 @@ class GuardedApp(App[None]):
                 await _close_detached(pool, in_flight)
             self.exit(return_code=code)
 
-        self.run_worker(close_then_exit(), group="lock", exit_on_error=False)
+        self._lock_worker(close_then_exit)
 
     async def action_quit(self) -> None:
         """ctrl+q: save what was typed in the last moment, then close (the store is locked as

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,12 +26,52 @@ _REFERENCE = re.compile(r"[A-Za-z0-9_.:/\-]{0,120}")
 logger = logging.getLogger(LOGGER_NAME)
 
 
-class _PrivateRotatingFileHandler(RotatingFileHandler):
-    """Creates each log file readable by its owner only (it holds case references)."""
+def _private_rotating_file(path: Path) -> logging.Handler:
+    """A rotating handler on `path` that creates each log file readable by its owner only (it
+    holds case references)."""
+    from logging.handlers import RotatingFileHandler
 
-    def _open(self) -> Any:
-        descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return os.fdopen(descriptor, self.mode, encoding=self.encoding, errors=self.errors)
+    class PrivateRotatingFileHandler(RotatingFileHandler):
+        def _open(self) -> Any:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+            descriptor = os.open(self.baseFilename, flags, 0o600)
+            return os.fdopen(descriptor, self.mode, encoding=self.encoding, errors=self.errors)
+
+    handler = PrivateRotatingFileHandler(
+        path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    return handler
+
+
+class _OpenedOnFirstRecord(logging.Handler):
+    """The log file, opened when the first record comes: neither the rotating handler's
+    module (about 1 ms) nor the file is needed before the app's first frame."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # `handle` holds this handler's lock: one thread at a time comes here.
+        if self._file is None:
+            try:
+                self._file = _private_rotating_file(self.path)
+            except OSError:
+                self.handleError(record)
+                return
+        self._file.emit(record)
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+        finally:
+            self.release()
+        super().close()
 
 
 class _NoTracebacks(logging.Filter):
@@ -46,18 +85,16 @@ class _NoTracebacks(logging.Filter):
 
 
 def configure_logging(log_dir: Path) -> Path:
-    """Send the `sofs` logger to a private rotating file in `log_dir`; returns its path.
+    """Send the `sofs` logger to a private rotating file in `log_dir` (created with the first
+    record); returns its path.
 
     Other libraries' records go nowhere (a NullHandler on the root logger stops Python's
     last-resort handler writing them over the screen).
     """
     log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = log_dir / LOG_FILE_NAME
-    handler = _PrivateRotatingFileHandler(
-        path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
-    )
+    handler = _OpenedOnFirstRecord(path)
     handler.addFilter(_NoTracebacks())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     for old in list(logger.handlers):
         logger.removeHandler(old)
         old.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sofs_tui.cli import _parser, main
+from sofs_tui.cli import _app_options, _parser, main
 from sofs_tui.store.keys import KdfParams
 from sofs_tui.store.store import DB_NAME, KEYFILE_NAME, unlock
 
@@ -138,3 +138,64 @@ def test_a_corrupt_store_gives_a_message_and_no_traceback(tmp_path: Path) -> Non
     assert done.returncode == 1
     assert "damaged" in done.stderr and "Traceback" not in done.stderr
     assert "hmac" not in done.stderr.lower() and "ERROR CORE" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--data-dir", "/tmp/x"],
+        ["--data-dir=/tmp/x"],
+        ["--demo"],
+        ["--passphrase-stdin", "--data-dir", "relative/folder", "--demo"],
+        ["--data-dir", "/a", "--data-dir", "/b"],  # the last one counts, as in argparse
+        ["--demo", "--demo"],
+    ],
+)
+def test_the_app_start_reads_its_options_as_argparse_does(argv: list[str]) -> None:
+    quick = _app_options(argv)
+    assert quick is not None
+    assert vars(quick) == vars(_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["init"],
+        ["--help"],
+        ["--version"],
+        ["--data", "/tmp/x"],  # an abbreviation: argparse's to accept
+        ["--data-dir"],
+        ["--data-dir", "--demo"],
+        ["--data-dir="],
+        ["--data-dir=-x"],
+        ["--demo", "sync"],
+        ["--", "--demo"],
+        ["-h"],
+    ],
+)
+def test_anything_but_the_app_start_goes_to_argparse(argv: list[str]) -> None:
+    assert _app_options(argv) is None
+
+
+def test_starting_the_app_imports_no_argument_parser() -> None:
+    """`sofs --data-dir DIR` reads its options without argparse (~3 ms before the frame)."""
+    code = (
+        "import sys\n"
+        "from sofs_tui.cli import _parse\n"
+        "args = _parse(['--data-dir', 'somewhere', '--demo'])\n"
+        "print(args.data_dir, args.demo, 'argparse' in sys.modules, 'getpass' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["somewhere", "True", "False", "False"]

@@ -152,7 +152,7 @@ def _prompted(
         return next(replies)
 
     monkeypatch.setattr("sys.stdin", _Terminal())
-    monkeypatch.setattr(cli.getpass, "getpass", getpass)
+    monkeypatch.setattr("getpass.getpass", getpass)
     code = main(["--data-dir", str(data_dir), "passwd"], out=io.StringIO())
     return code, asked
 

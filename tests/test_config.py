@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from sofs_tui.config import (
+    CouncilRules,
+    Settings,
     SettingsError,
     load_settings,
     load_state,
     save_state,
     save_user_choices,
 )
-from sofs_tui.domain.deadlines import DeadlineRule, DeadlineUnit
+from sofs_tui.domain.deadlines import LONDON_BOROUGH_DEFAULTS, DeadlineRule, DeadlineUnit
 from sofs_tui.domain.enums import ConferenceKind, Section
 from sofs_tui.paths import STYLES, app_paths
 
@@ -25,6 +31,45 @@ def test_without_a_file_the_rules_are_the_seed_borough(tmp_path: Path) -> None:
     assert rules.for_qau(ConferenceKind.REVIEW) == DeadlineRule(5, DeadlineUnit.WORKING_DAYS)
     assert settings.council.idle_lock_minutes == 5
     assert settings.council.label(Section.GREY_AREAS) == "Grey areas"
+
+
+def test_without_a_file_the_rules_are_imported_when_first_read(tmp_path: Path) -> None:
+    """The deadline rules (calendar, time zones) are not needed for the first frame."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from sofs_tui.config import load_settings\n"
+        f"settings = load_settings(Path({str(tmp_path / 'settings.toml')!r}))\n"
+        "before = 'sofs_tui.domain.deadlines' in sys.modules\n"
+        "rules = settings.council.deadlines\n"
+        "print(before, 'sofs_tui.domain.deadlines' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
+
+
+def test_the_council_given_is_kept_and_the_default_is_made_once() -> None:
+    council = CouncilRules(idle_lock_minutes=7)
+    given = Settings(council=council)
+    assert given.council is council and replace(given, theme="x").council is council
+    default = Settings()
+    assert default.council is default.council
+    assert default.council.deadlines == LONDON_BOROUGH_DEFAULTS
+    assert default == Settings() != given
+    assert replace(default, theme="x").council is default.council
 
 
 def test_a_council_overrides_deadlines_labels_scale_and_lock(tmp_path: Path) -> None:

@@ -41,8 +41,6 @@ from sofs_tui.themes import DEFAULT_THEME, HIGH_CONTRAST, HIGH_CONTRAST_LIGHT, S
 from sofs_tui.widgets.sync_status import SyncView
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from textual._path import CSSPathType
     from textual.theme import Theme
 
@@ -124,6 +122,8 @@ class SofsApp(GuardedApp):
         self._opening: Future[Store] | None = None
         self._opening_guard = threading.Lock()
         self._warm_up_timer: Timer | None = None
+        #: Importing what the first page needs (`_prepare_first_page`), started once.
+        self._preparing: threading.Thread | None = None
         #: State-file values asked for and not yet written (see `_save_state`).
         self._state_pending: dict[str, str] = {}
         self._state_guard = threading.Lock()
@@ -189,11 +189,14 @@ class SofsApp(GuardedApp):
 
             screen = EnrolScreen()
         self.push_screen(screen)
-        # A moment after the paint: the imports would compete for the interpreter with the
-        # thread writing that frame to the terminal. The worker is typing meanwhile.
-        screen.call_after_refresh(self._schedule_warm_up)
+        screen.call_after_refresh(self._after_first_frame, is_enrolled(self._store_dir))
 
-    def _schedule_warm_up(self) -> None:
+    def _after_first_frame(self, unlocking: bool) -> None:
+        """What the first page needs (a few tens of milliseconds) is made ready at once; the
+        database layer's imports wait a moment: they would compete for the interpreter with
+        the thread writing that frame to the terminal. The worker is typing meanwhile."""
+        if unlocking:
+            self._start_preparing()
         self._warm_up_timer = self.set_timer(WARM_UP_AFTER_PAINT, _start_warm_up)
 
     def passphrase_submitted(self) -> None:
@@ -373,12 +376,9 @@ class SofsApp(GuardedApp):
 
         assert self._store_dir is not None
         now = datetime.now(UTC)
-        # Argon2 runs in C without the GIL: what the page needs besides the key is made ready
-        # alongside it, in another thread.
-        preparing = threading.Thread(
-            target=self._prepare_first_page, args=(now,), name="sofs-prepare", daemon=True
-        )
-        preparing.start()
+        # Started when the unlock screen was painted; Argon2 runs in C without the GIL, so
+        # whatever of it is left runs alongside.
+        preparing = self._start_preparing()
         key = unlock_keyfile(self._store_dir / KEYFILE_NAME, passphrase)
         del passphrase
         preparing.join()
@@ -399,18 +399,32 @@ class SofsApp(GuardedApp):
         )
         return FirstLook(db_path, key, page, now)
 
-    def _prepare_first_page(self, now: datetime) -> None:
-        """Import the caseload screen and the first page's reader, and know the bank holidays
-        (from the cache in the state folder, else from `holidays`; then the opening behind the
-        page writes the cache for next time)."""
+    def _start_preparing(self) -> threading.Thread:
+        """Start `_prepare_first_page` in a thread, once (from any thread)."""
+        with self._opening_guard:
+            if self._preparing is None:
+                self._preparing = threading.Thread(
+                    target=self._prepare_first_page, name="sofs-prepare", daemon=True
+                )
+                self._preparing.start()
+            return self._preparing
+
+    def _prepare_first_page(self) -> None:
+        """Import what the first page needs (the key's unwrapping, the caseload screen, the
+        page's reader) and know the bank holidays (from the cache in the state folder, else
+        from `holidays`; the opening behind the page then writes the cache for next time).
+        A few tens of milliseconds, started as soon as the unlock screen is painted."""
         try:
+            from datetime import date
+
             import sofs_tui.screens.case_list
             import sofs_tui.store.first_page
+            import sofs_tui.store.keys
             from sofs_tui import holiday_cache
             from sofs_tui.domain.calendar import warm_bank_holidays
 
             cache = self._holiday_cache_file()
-            if cache is None or not holiday_cache.load(cache, now.date()):
+            if cache is None or not holiday_cache.load(cache, date.today()):
                 self._holidays_to_cache = cache
                 warm_bank_holidays()
             sofs_tui.screens.case_list.freeze_what_is_loaded("first page")

@@ -13,6 +13,7 @@ import pytest
 from sofs_tui.cli import _app_options, _parser, main
 from sofs_tui.store.keys import KdfParams
 from sofs_tui.store.store import DB_NAME, KEYFILE_NAME, unlock
+from tests.support.fresh_python import run_fresh_python
 
 PASS = "correct horse battery"
 
@@ -186,16 +187,4 @@ def test_starting_the_app_imports_no_argument_parser() -> None:
         "args = _parse(['--data-dir', 'somewhere', '--demo'])\n"
         "print(args.data_dir, args.demo, 'argparse' in sys.modules, 'getpass' in sys.modules)\n"
     )
-    root = Path(__file__).resolve().parents[1]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["somewhere", "True", "False", "False"]
+    assert run_fresh_python(code).split() == ["somewhere", "True", "False", "False"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from sofs_tui.config import (
 from sofs_tui.domain.deadlines import LONDON_BOROUGH_DEFAULTS, DeadlineRule, DeadlineUnit
 from sofs_tui.domain.enums import ConferenceKind, Section
 from sofs_tui.paths import STYLES, app_paths
+from tests.support.fresh_python import run_fresh_python
 
 
 def test_without_a_file_the_rules_are_the_seed_borough(tmp_path: Path) -> None:
@@ -44,21 +42,7 @@ def test_without_a_file_the_rules_are_imported_when_first_read(tmp_path: Path) -
         "rules = settings.council.deadlines\n"
         "print(before, 'sofs_tui.domain.deadlines' in sys.modules)\n"
     )
-    root = Path(__file__).resolve().parents[1]
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "True"]
+    assert run_fresh_python(code).split() == ["False", "True"]
 
 
 def test_the_council_given_is_kept_and_the_default_is_made_once() -> None:

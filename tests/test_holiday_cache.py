@@ -6,8 +6,6 @@ comes from `holidays`."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -15,9 +13,9 @@ import pytest
 
 from sofs_tui import holiday_cache
 from sofs_tui.domain import calendar
+from tests.support.fresh_python import run_fresh_python
 
 TODAY = date(2026, 11, 27)
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -43,15 +41,7 @@ def test_a_saved_cache_gives_the_same_days_in_a_process_that_never_imports_holid
         "days = {y: sorted(map(str, calendar.bank_holidays(y))) for y in (2025, 2026)}\n"
         "print(json.dumps({'days': days, 'imported': 'holidays' in sys.modules}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        cwd=PROJECT_ROOT,
-    )
-    found = json.loads(done.stdout)
+    found = json.loads(run_fresh_python(probe))
     assert found["imported"] is False
     assert found["days"] == {str(year): days for year, days in expected.items()}
     assert "2026-12-25" in found["days"]["2026"] and "2026-12-28" in found["days"]["2026"]

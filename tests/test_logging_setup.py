@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sofs_tui.logging_setup import LOG_FILE_NAME, close_logging, configure_logging, log_event
+from tests.support.fresh_python import run_fresh_python
 
 
 @pytest.fixture
@@ -55,16 +53,4 @@ def test_configuring_the_log_imports_no_file_handler_module(tmp_path: Path) -> N
         "log_event('exit', code=0)\n"
         "print(before, 'logging.handlers' in sys.modules)\n"
     )
-    root = Path(__file__).resolve().parents[1]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "True"]
+    assert run_fresh_python(code).split() == ["False", "True"]

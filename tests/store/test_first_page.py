@@ -5,8 +5,6 @@ put in by hand; and it steps aside (None) whenever the full open has to decide.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from sofs_tui.store.keys import DataKey
 from sofs_tui.store.queries import case_summaries
 from sofs_tui.store.store import DB_NAME, Store
 from tests.conftest import FakeClock
+from tests.support.fresh_python import run_fresh_python
 
 RULES = LONDON_BOROUGH_DEFAULTS
 CALENDAR = default_calendar()
@@ -150,25 +149,21 @@ def test_an_empty_store_has_an_empty_first_page(store: Store, store_path: Path) 
     assert _first_page(store, store_path, store.key) == CasePage(0, ())
 
 
-def test_a_store_behind_the_newest_schema_is_left_to_the_full_open(
-    store: Store, store_path: Path
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param("PRAGMA user_version = 4", id="a schema behind the newest"),
+        pytest.param("DELETE FROM sync_meta", id="no device record"),
+    ],
+)
+def test_a_store_the_full_open_must_see_to_is_left_to_it(
+    store: Store, store_path: Path, change: str
 ) -> None:
     key = store.key
     assert key is not None
     fill_demo_caseload(store, 5)
     with store.write() as session:
-        session.execute(text("PRAGMA user_version = 4"))
-    assert _first_page(store, store_path, key) is None
-
-
-def test_a_store_without_its_device_record_is_left_to_the_full_open(
-    store: Store, store_path: Path
-) -> None:
-    key = store.key
-    assert key is not None
-    fill_demo_caseload(store, 5)
-    with store.write() as session:
-        session.execute(text("DELETE FROM sync_meta"))
+        session.execute(text(change))
     assert _first_page(store, store_path, key) is None
 
 
@@ -201,7 +196,5 @@ def test_the_first_page_loads_no_database_layer() -> None:
         "'pydantic') or m in ('sofs_tui.store.tables', 'sofs_tui.store.store'))\n"
         "print(heavy)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert done.stdout.strip() == "[]", done.stdout
+    found = run_fresh_python(probe).strip()
+    assert found == "[]", found

@@ -122,6 +122,8 @@ class SofsApp(GuardedApp):
         self._opening: Future[Store] | None = None
         self._opening_guard = threading.Lock()
         self._warm_up_timer: Timer | None = None
+        #: Why the store could not be opened behind its first page (see `store_not_opened`).
+        self._not_opened: Exception | None = None
         #: Importing what the first page needs (`_prepare_first_page`), started once.
         self._preparing: threading.Thread | None = None
         #: State-file values asked for and not yet written (see `_save_state`).
@@ -270,15 +272,24 @@ class SofsApp(GuardedApp):
 
     def _drop_unopened(self) -> None:
         """Wipe the key of a store whose opening has not started (locked or quitting): the
-        lock screen's passphrase opens it afresh."""
+        lock screen's passphrase opens it afresh. Whatever waits for that store stops as
+        locked (nothing is lost: it is read again after the unlock)."""
+        from sofs_tui.store.errors import StoreLocked
+
         with self._opening_guard:
             look, self._to_open = self._to_open, None
-        if look is not None:
-            look.key.wipe()
+        if look is None:
+            return
+        look.key.wipe()
+        opening, self._opening = self._opening, None
+        if opening is not None and not opening.done():
+            opening.set_exception(StoreLocked())
+        self._reopen_on_unlock = True
 
     def store_not_opened(self, future: Future[Store], exc: Exception) -> None:
         if future is self._opening:
             self._opening = None
+            self._not_opened = exc
             self._open_failed(exc)
 
     def store_ready(self, store: Store, replacing: Screen[Any] | None = None) -> None:
@@ -349,6 +360,8 @@ class SofsApp(GuardedApp):
             if store.is_locked or self.is_locked:
                 raise StoreLocked()
             return store
+        if self.store is None and self._not_opened is not None:
+            raise self._not_opened  # said in words when it happened; each action says it again
         if self.store is None and self._open_store is not None:
             self.store = self._open_store()
         if self.store is None or self.store.is_locked:

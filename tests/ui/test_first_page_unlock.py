@@ -156,6 +156,13 @@ async def test_locking_before_the_opening_starts_wipes_the_key_it_was_given(
         assert isinstance(app.screen, LockScreen)
         assert looks[0].key.is_wiped
         assert not opening.started.is_set()
+        # What waited for that store (the sync column's read) stops as locked, instead of
+        # waiting for ever (quitting from the lock screen would then never end).
+        await until(
+            pilot,
+            lambda: not [w for w in app.workers if w.is_running and w._thread_worker],
+            "the waiting reads to stop",
+        )
 
         opening.release()
         await pilot.press(*PASS, "enter")
@@ -186,6 +193,9 @@ async def test_an_opening_that_fails_says_so_in_words_and_keeps_the_page(
         assert incidents == []
         assert app.store is None
         assert rows_shown(app) == len(FAMILIES)  # what was on screen stays
+        # Each later action says what is wrong, not that the store is locked.
+        with pytest.raises(StoreIOError):
+            app.require_store()
 
 
 async def test_a_first_page_left_to_the_full_open_is_read_once_the_store_is_open(

@@ -262,8 +262,7 @@ class SofsApp(GuardedApp):
         self.refresh_bindings()
         log_event("store_opened")
         self._reopen_last_case_over_caseload()
-        self.background_sync.store_opened(store)
-        self._check_integrity_soon(store)
+        self._start_background_work(store)
 
     def lock(self, reason: str, *, cause: str = "request") -> None:
         super().lock(reason, cause=cause)
@@ -316,6 +315,11 @@ class SofsApp(GuardedApp):
         store, self._opened_store = self._opened_store, None
         if store is None or store.is_locked or store is not self.store:
             return
+        self._start_background_work(store)
+
+    def _start_background_work(self, store: Store) -> None:
+        """After the caseload's first page: the background sync's set-up and the store's
+        integrity check."""
         self.background_sync.store_opened(store)
         self._check_integrity_soon(store)
 

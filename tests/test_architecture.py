@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.fresh_python import run_fresh_python
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "sofs_tui"
@@ -451,19 +451,7 @@ HEAVY = ("sqlalchemy", "sqlmodel", "textual", "httpx", "keyring")
 
 def _heavy_modules_loaded_by(code: str) -> list[str]:
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    loaded = json.loads(run_fresh_python(probe).strip().splitlines()[-1])
     return sorted(name for name in loaded if any(_under(name, heavy) for heavy in HEAVY))
 
 

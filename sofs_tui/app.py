@@ -18,6 +18,7 @@ import importlib.util
 import sys
 import threading
 import time
+import zoneinfo  # noqa: F401  (imported here, in the main thread: see the comment below)
 from collections.abc import Callable, Iterable, MutableMapping
 from concurrent.futures import Future
 from dataclasses import replace
@@ -48,6 +49,12 @@ if TYPE_CHECKING:
     from sofs_tui.store.first_page import FirstLook
     from sofs_tui.store.keys import MemoryKeyFile
     from sofs_tui.store.store import Store
+
+# Python 3.11's `sysconfig.get_config_vars()` is not thread-safe: a thread reading it while
+# another fills it in finds it empty. `zoneinfo` reads its search path from it once, at import,
+# so `zoneinfo` first imported in one of the app's threads could find no time zone for the rest
+# of the run (the demo crashed on about one start in twelve on a busy machine). Imported above,
+# before any thread starts, it reads the filled values.
 
 #: Seconds between the first screen's paint and the start of the warm-up imports.
 WARM_UP_AFTER_PAINT = 0.1

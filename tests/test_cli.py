@@ -188,3 +188,16 @@ def test_starting_the_app_imports_no_argument_parser() -> None:
         "print(args.data_dir, args.demo, 'argparse' in sys.modules, 'getpass' in sys.modules)\n"
     )
     assert run_fresh_python(code).split() == ["somewhere", "True", "False", "False"]
+
+
+def test_the_time_zone_search_path_is_read_before_any_of_the_apps_threads_start() -> None:
+    """Python 3.11's `sysconfig` is not thread-safe: `zoneinfo` first imported in a thread
+    could read an empty search path and never find Europe/London (the demo crashed under load).
+    Importing the app settles both in the importing thread, before any thread starts."""
+    code = (
+        "import sys, threading\n"
+        "import sofs_tui.app\n"
+        "zoneinfo = sys.modules.get('zoneinfo')\n"
+        "print(threading.active_count(), zoneinfo is not None and bool(zoneinfo.TZPATH))\n"
+    )
+    assert run_fresh_python(code).split() == ["1", "True"]

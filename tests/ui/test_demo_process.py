@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sofs_tui.logging_setup import LOG_FILE_NAME
 from sofs_tui.store.files import DB_NAME, KEYFILE_NAME
 from tests.ui.pty_session import CTRL_Q, PtySession, sofs
 
@@ -45,7 +46,11 @@ def demo(sandbox: Path) -> Iterator[PtySession]:
     assert list(sandbox.rglob(DB_NAME)) == []
     session = PtySession(sofs("--demo"), cols=100, rows=30)
     try:
-        session.read_until(CASELOAD_SHOWN, timeout=START_TIMEOUT_S)
+        try:
+            session.read_until(CASELOAD_SHOWN, timeout=START_TIMEOUT_S)
+        except AssertionError as failure:  # the log names an incident's type and place
+            logs = "".join(log.read_text() for log in sandbox.rglob(LOG_FILE_NAME))
+            raise AssertionError(f"{failure}\nsofs.log:\n{logs}") from None
         yield session
     finally:
         if session.status is None:  # not reaped by wait(): still ours to stop

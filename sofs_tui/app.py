@@ -42,10 +42,14 @@ from sofs_tui.themes import DEFAULT_THEME, HIGH_CONTRAST, HIGH_CONTRAST_LIGHT, S
 from sofs_tui.widgets.sync_status import SyncView
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from textual._path import CSSPathType
     from textual.theme import Theme
 
     from sofs_tui.config import Settings
+    from sofs_tui.screens.case_list import CaseListScreen
+    from sofs_tui.store.case_page import CasePage
     from sofs_tui.store.first_page import FirstLook
     from sofs_tui.store.keys import MemoryKeyFile
     from sofs_tui.store.store import Store
@@ -55,6 +59,14 @@ if TYPE_CHECKING:
 # so `zoneinfo` first imported in one of the app's threads could find no time zone for the rest
 # of the run (the demo crashed on about one start in twelve on a busy machine). Imported above,
 # before any thread starts, it reads the filled values.
+
+#: What the first page needs, in the order Enter needs it: the key's unwrapping first (Argon2
+#: waits for it), then the page's reader, then the screen that shows the page.
+_FIRST_PAGE_MODULES = (
+    "sofs_tui.store.keys",
+    "sofs_tui.store.first_page",
+    "sofs_tui.screens.case_list",
+)
 
 #: Seconds between the first screen's paint and the start of the warm-up imports.
 WARM_UP_AFTER_PAINT = 0.1
@@ -131,6 +143,8 @@ class SofsApp(GuardedApp):
         self._warm_up_timer: Timer | None = None
         #: Why the store could not be opened behind its first page (see `store_not_opened`).
         self._not_opened: Exception | None = None
+        #: The caseload screen composed during the unlock (`_compose_caseload_screen`).
+        self._caseload_prepared: CaseListScreen | None = None
         #: Importing what the first page needs (`_prepare_first_page`), started once.
         self._preparing: threading.Thread | None = None
         #: State-file values asked for and not yet written (see `_save_state`).
@@ -210,10 +224,48 @@ class SofsApp(GuardedApp):
 
     def passphrase_submitted(self) -> None:
         """The worker pressed Enter on the passphrase. A warm-up not started yet would only
-        compete with the first page now: the store's opening does that work after the page."""
+        compete with the first page now: the store's opening does that work after the page.
+        One under way pauses after its current step until the page is painted (`start_gate`).
+        """
+        from sofs_tui import start_gate
+
+        start_gate.hold()
         if self._warm_up_timer is not None:
             self._warm_up_timer.stop()
             self._warm_up_timer = None
+
+    def prepare_caseload_screen(self) -> None:
+        """The passphrase for the first page was submitted: while its Argon2 runs (in C,
+        without the interpreter lock) the event loop is idle, so the caseload screen is made
+        ready then, after "Unlocking…" is painted (`_compose_caseload_screen`)."""
+        self.call_after_refresh(self._compose_caseload_screen)
+
+    def _compose_caseload_screen(self) -> None:
+        """Compose and mount the caseload screen off the screen stack, and read its style sheet:
+        the unlock then only fills it and shows it (about 80 ms less between the passphrase
+        and the page). A screen pushed with a style sheet not seen before also has Textual
+        re-parse every style sheet and restyle every widget. `_load_screen_css` and
+        `_register` are those two steps of `push_screen` (Textual 8.2.8, pinned); a screen
+        registered and never shown is closed with the app. No case data is in it until
+        `store_unlocked` gives it the first page."""
+        from sofs_tui.screens.case_list import CaseListScreen
+
+        if self._caseload_prepared is not None or self.store_opening or self.store is not None:
+            return  # made already, or the unlock came first (a fast key derivation)
+        screen = CaseListScreen()
+        self._load_screen_css(screen)
+        self._register(self, screen)
+        self._caseload_prepared = screen
+
+    def _caseload_screen(self, first_page: tuple[CasePage, datetime] | None) -> CaseListScreen:
+        """The caseload screen made ready during the unlock, else a new one."""
+        from sofs_tui.screens.case_list import CaseListScreen
+
+        screen, self._caseload_prepared = self._caseload_prepared, None
+        if screen is None:
+            return CaseListScreen(first_page=first_page)
+        screen.give_first_page(first_page)
+        return screen
 
     def store_unlocked(self, look: FirstLook, replacing: Screen[Any] | None = None) -> None:
         """The passphrase was right: show the caseload's first page at once (read without the
@@ -224,15 +276,13 @@ class SofsApp(GuardedApp):
         log_event("store_unlocked")
         if replacing is not None and replacing in self.screen_stack:
             self.pop_screen()
-        from sofs_tui.screens.case_list import CaseListScreen
-
         if look.page is None:  # the full open decides (an upgrade, a first set-up, an error)
             self._to_open = look
             self._start_opening()
-            self.push_screen(CaseListScreen())
+            self.push_screen(self._caseload_screen(None))
             return
         self._to_open = look
-        self.push_screen(CaseListScreen(first_page=(look.page, look.now)))
+        self.push_screen(self._caseload_screen((look.page, look.now)))
         # The opening starts once that page is painted (`caseload_painted`), or at the latest.
         self.set_timer(AFTER_OPEN_AT_LATEST, self._start_opening)
 
@@ -272,8 +322,11 @@ class SofsApp(GuardedApp):
         self._start_background_work(store)
 
     def lock(self, reason: str, *, cause: str = "request") -> None:
+        from sofs_tui import start_gate
+
         super().lock(reason, cause=cause)
         if self.is_locked:
+            start_gate.release()  # no first page is coming now
             self._drop_unopened()
 
     def _drop_unopened(self) -> None:
@@ -318,6 +371,9 @@ class SofsApp(GuardedApp):
         start what would have slowed that page down: the store's opening behind a first page
         read without it, or the background sync's set-up and the store's integrity check.
         Runs once per opening of the store."""
+        from sofs_tui import start_gate
+
+        start_gate.release()
         self._start_opening()
         store, self._opened_store = self._opened_store, None
         if store is None or store.is_locked or store is not self.store:
@@ -331,6 +387,9 @@ class SofsApp(GuardedApp):
         self._check_integrity_soon(store)
 
     def unlocked(self, store: Store) -> None:
+        from sofs_tui import start_gate
+
+        start_gate.release()  # the lock screen's passphrase: no first page on the way
         opening, self._opening = self._opening, None
         if opening is not None:  # locked while it was opening: this store replaces that one
             with self._opening_guard:
@@ -407,7 +466,7 @@ class SofsApp(GuardedApp):
         del passphrase
         preparing.join()
         from sofs_tui.domain.calendar import default_calendar
-        from sofs_tui.screens.case_list import PAGE
+        from sofs_tui.screens.case_list import first_page_rows
         from sofs_tui.store.first_page import FirstLook, read_first_page
 
         council = self.settings.council
@@ -419,7 +478,7 @@ class SofsApp(GuardedApp):
             calendar=default_calendar(),
             now=now,
             due_soon=timedelta(hours=council.due_soon_hours),
-            limit=PAGE,
+            limit=first_page_rows(self.size.height),
         )
         return FirstLook(db_path, key, page, now)
 
@@ -441,9 +500,8 @@ class SofsApp(GuardedApp):
         try:
             from datetime import date
 
-            import sofs_tui.screens.case_list
-            import sofs_tui.store.first_page
-            import sofs_tui.store.keys
+            for name in _FIRST_PAGE_MODULES:
+                importlib.import_module(name)
             from sofs_tui import holiday_cache
             from sofs_tui.domain.calendar import warm_bank_holidays
 
@@ -451,7 +509,9 @@ class SofsApp(GuardedApp):
             if cache is None or not holiday_cache.load(cache, date.today()):
                 self._holidays_to_cache = cache
                 warm_bank_holidays()
-            sofs_tui.screens.case_list.freeze_what_is_loaded("first page")
+            from sofs_tui.screens.case_list import freeze_what_is_loaded
+
+            freeze_what_is_loaded("first page")
         except Exception as exc:  # only time is lost: the page's reader meets it again
             log_event("prepare_failed", type=type(exc).__name__)
 
@@ -770,7 +830,7 @@ def _start_warm_up() -> None:
     def warm_up() -> None:
         from sofs_tui.screens.case_list import warm_up
 
-        warm_up()
+        warm_up(background=True)
 
     threading.Thread(target=warm_up, name="sofs-warm-up", daemon=True).start()
 

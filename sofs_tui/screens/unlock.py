@@ -77,7 +77,11 @@ class PassphraseScreen(Screen[None]):
         field.disabled = True
         self.say("Unlocking…")
         self.sofs.passphrase_submitted()
+        self.before_unlock()
         self.unlock(passphrase)
+
+    def before_unlock(self) -> None:
+        """Anything to do on the event loop while the key is derived in the worker thread."""
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def unlock(self, passphrase: str) -> None:
@@ -100,6 +104,9 @@ class PassphraseScreen(Screen[None]):
         return self.sofs.open_with_passphrase(passphrase)
 
     def failed(self, message: str) -> None:
+        from sofs_tui import start_gate
+
+        start_gate.release()  # no first page is coming: a paused warm-up goes on
         field = self.query_one("#passphrase", Input)
         field.disabled = False
         field.focus()
@@ -123,6 +130,9 @@ class UnlockScreen(PassphraseScreen):
         "cannot be opened without it, and your synced work is safe on the service.\n\n"
         "**ctrl+q** quits."
     )
+
+    def before_unlock(self) -> None:
+        self.sofs.prepare_caseload_screen()
 
     def open(self, passphrase: str) -> FirstLook:
         return self.sofs.first_look(passphrase)

@@ -39,14 +39,14 @@ if TYPE_CHECKING:
     from sofs_tui.store.case_page import CasePage, CaseSort, CaseSummary, CaseSync
 
 PAGE = 200
-#: The fewest rows the first page read while unlocking has: each row costs time between the
-#: passphrase and the page (about 0.2 ms to read and 0.1 ms to add). More come as for any
-#: page, when the cursor reaches the last row.
+#: The fewest rows a list's first page has (at the unlock, and after each filter or sort):
+#: each row costs time before the list is painted (about 0.2 ms to read and 0.1 ms to add).
+#: The next `PAGE` come when the cursor reaches the last row.
 FIRST_PAGE_ROWS = 50
 
 
 def first_page_rows(terminal_height: int) -> int:
-    """Rows for the first page read while unlocking: two screens' worth, within a page."""
+    """Rows for a list's first page: two screens' worth, within a page."""
     return min(PAGE, max(FIRST_PAGE_ROWS, 2 * terminal_height))
 
 
@@ -283,7 +283,12 @@ class CaseListScreen(StoreScreen):
             self._sync_known = {}
             self._sync_epoch += 1
         keep = self._cursor_case() if keep_cursor else None
-        limit = min(max(PAGE, self.loaded), MOST_ROWS_KEPT_ON_RETURN) if keep_cursor else PAGE
+        first_rows = first_page_rows(self.app.size.height)
+        limit = (
+            min(max(first_rows, self.loaded), MOST_ROWS_KEPT_ON_RETURN)
+            if keep_cursor
+            else first_rows
+        )
         self._generation += 1
         self._more_pending = False
         self._load(self._generation, self.filter_text, self.sort, 0, limit, keep)

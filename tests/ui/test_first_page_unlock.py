@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,25 +29,39 @@ from tests.ui.shell_support import PASS, SENTINEL, enrolled, settle, shell_app, 
 FAMILIES = [f"{SENTINEL} family", "Second family", "Third family"]
 
 
-class HeldOpening:
-    """`open_with_key` waits until `release()`; with `fail`, it then raises that."""
+class HeldCall:
+    """`module.name` waits, in whatever thread calls it, until `release()`; with `fail`, it
+    then raises that instead of calling the real function."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail: Exception | None = None) -> None:
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        module: ModuleType,
+        name: str,
+        fail: Exception | None = None,
+    ) -> None:
         self.started = threading.Event()
         self._released = threading.Event()
-        real = store_module.open_with_key
+        real = getattr(module, name)
 
         def held(*args: Any, **kwargs: Any) -> Any:
             self.started.set()
-            assert self._released.wait(30), "the test never released the opening"
+            assert self._released.wait(30), f"the test never released {name}"
             if fail is not None:
                 raise fail
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(store_module, "open_with_key", held)
+        monkeypatch.setattr(module, name, held)
 
     def release(self) -> None:
         self._released.set()
+
+
+class HeldOpening(HeldCall):
+    """`open_with_key` waits until `release()`; with `fail`, it then raises that."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail: Exception | None = None) -> None:
+        super().__init__(monkeypatch, store_module, "open_with_key", fail)
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:

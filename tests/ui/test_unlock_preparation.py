@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -24,28 +23,16 @@ from sofs_tui.screens import case_list
 from sofs_tui.screens.case_list import CaseListScreen, first_page_rows
 from sofs_tui.screens.unlock import UnlockScreen
 from tests.ui.shell_support import PASS, SENTINEL, enrolled, settle, shell_app, visible_text
-from tests.ui.test_first_page_unlock import until
+from tests.ui.test_first_page_unlock import HeldCall, until
 
 FAMILIES = [f"{SENTINEL} family", "Second family", "Third family"]
 
 
-class HeldDerivation:
+class HeldDerivation(HeldCall):
     """`unlock_keyfile` (Argon2 and the key's unwrapping) waits until `release()`."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.started = threading.Event()
-        self._released = threading.Event()
-        real = keys_module.unlock_keyfile
-
-        def held(*args: Any, **kwargs: Any) -> Any:
-            self.started.set()
-            assert self._released.wait(30), "the test never released the derivation"
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(keys_module, "unlock_keyfile", held)
-
-    def release(self) -> None:
-        self._released.set()
+        super().__init__(monkeypatch, keys_module, "unlock_keyfile")
 
 
 @pytest.fixture(autouse=True)
@@ -150,15 +137,23 @@ class RecordingSteps:
         monkeypatch.setattr(case_list, "_warm_up_steps", lambda: steps)
 
 
-def test_a_background_warm_up_waits_while_a_first_page_is_on_its_way(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    steps = RecordingSteps(monkeypatch)
+def held_background_warm_up() -> threading.Thread:
+    """A background warm-up started while a first page is on its way: held before its first
+    step."""
     start_gate.hold()
     background = threading.Thread(target=case_list.warm_up, kwargs={"background": True})
     background.start()
     background.join(0.3)
-    assert background.is_alive() and steps.done == []  # held before its first step
+    assert background.is_alive()
+    return background
+
+
+def test_a_background_warm_up_waits_while_a_first_page_is_on_its_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    steps = RecordingSteps(monkeypatch)
+    background = held_background_warm_up()
+    assert steps.done == []
     start_gate.release()
     background.join(10)
     assert not background.is_alive() and steps.done == [0, 1, 2]
@@ -168,10 +163,7 @@ def test_what_needs_the_database_layer_now_does_not_wait_for_the_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     steps = RecordingSteps(monkeypatch)
-    start_gate.hold()
-    background = threading.Thread(target=case_list.warm_up, kwargs={"background": True})
-    background.start()
-    background.join(0.3)
+    background = held_background_warm_up()
     assert steps.done == []
     needed_now = threading.Thread(target=case_list.warm_up)  # as the store's opening calls it
     needed_now.start()

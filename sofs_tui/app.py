@@ -34,7 +34,7 @@ from textual.timer import Timer
 
 from sofs_tui.app_sync import BackgroundSync
 from sofs_tui.app_sync_setup import SyncConnector, SyncTiming, SystemConnector, attach_status_bar
-from sofs_tui.guard import IDLE_CHECK_SECONDS, GuardedApp
+from sofs_tui.guard import IDLE_CHECK_SECONDS, OPENING_WAIT_SECONDS, GuardedApp
 from sofs_tui.logging_setup import crash_message, log_event, log_incident
 from sofs_tui.paths import STYLES, AppPaths
 from sofs_tui.screens.help import HelpScreen
@@ -344,6 +344,22 @@ class SofsApp(GuardedApp):
         if opening is not None and not opening.done():
             opening.set_exception(StoreLocked())
         self._reopen_on_unlock = True
+
+    def close_opening(self, timeout: float) -> None:
+        """Quitting or hung up while the store opens behind its first page: wait for that
+        opening (at most `timeout` seconds) and close what it opened, so the database is closed
+        cleanly (its WAL checkpointed and removed), not left open by a thread the exit ends.
+        The opening thread's own report then finds the store no longer wanted and locks it
+        again, which does nothing."""
+        self._drop_unopened()  # not started: nothing to wait for
+        opening, self._opening = self._opening, None
+        if opening is None:
+            return
+        try:
+            store = opening.result(timeout)
+        except Exception:  # it failed (nothing open), was locked, or is still opening
+            return
+        store.lock()
 
     def store_not_opened(self, future: Future[Store], exc: Exception) -> None:
         if future is self._opening:
@@ -860,7 +876,7 @@ def run_guarded(app: SofsApp) -> int:
         return 1
     finally:
         threading.excepthook = previous_hook
-        app._drop_unopened()
+        app.close_opening(OPENING_WAIT_SECONDS)
         if app.store is not None:
             app.store.lock()
     log_event("exit", code=app.return_code or 0)

@@ -55,6 +55,8 @@ _SIGNAL_EXIT_CODES = {"SIGHUP": 129, "SIGTERM": 143}
 EXIT_GRACE_SECONDS = 3.0
 #: The most the last saves before closing may wait for saves already running.
 PENDING_SAVE_SECONDS = 1.0
+#: The most closing may wait for a store still opening behind its first page.
+OPENING_WAIT_SECONDS = 1.5
 
 
 @runtime_checkable
@@ -296,6 +298,7 @@ class GuardedApp(App[None]):
         in_flight = self._store_workers()
         if store is not None:
             store.lock()
+        self.close_opening(OPENING_WAIT_SECONDS)
 
         async def close_then_exit() -> None:
             if pool is not None:
@@ -303,6 +306,10 @@ class GuardedApp(App[None]):
             self.exit(return_code=code)
 
         self._lock_worker(close_then_exit)
+
+    def close_opening(self, timeout: float) -> None:
+        """Closing while the store may still be opening in a thread: subclasses wait for it (at
+        most `timeout` seconds) and close what it opened."""
 
     async def action_quit(self) -> None:
         """ctrl+q: save what was typed in the last moment, then close (the store is locked as

@@ -23,6 +23,7 @@ from sofs_tui.screens.case import CaseScreen
 from sofs_tui.screens.case_list import CaseListScreen
 from sofs_tui.screens.lock import LockScreen
 from sofs_tui.store.errors import StoreIOError
+from sofs_tui.store.files import DB_NAME
 from sofs_tui.store.first_page import FirstLook
 from tests.ui.shell_support import PASS, SENTINEL, enrolled, settle, shell_app, visible_text
 
@@ -253,3 +254,23 @@ async def test_the_first_unlock_keeps_the_bank_holidays_for_the_next_start(
     async with second.run_test(size=(80, 24)) as pilot:
         await unlocked_with_page_shown(second, pilot)
     assert loads == [True]
+
+
+async def test_closing_while_the_store_opens_waits_for_it_and_closes_it_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quit or hang-up with the first page shown and the store still opening: the exit waits
+    for the opening and closes what it opened (no WAL left by a thread the exit ends)."""
+    enrolled(tmp_path / "data", FAMILIES)
+    opening = HeldOpening(monkeypatch)
+    app, _ = shell_app(tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlocked_with_page_shown(app, pilot)
+        assert opening.started.wait(10)
+        threading.Timer(0.3, opening.release).start()  # opens while the close waits
+        app.close_opening(10)
+        assert not app.store_opening
+        wal = tmp_path / "data" / (DB_NAME + "-wal")
+        assert not wal.exists()  # closed, checkpointed and removed
+        await settle(app, pilot)
+        assert app.store is None and SENTINEL in visible_text(app)  # the page is still shown

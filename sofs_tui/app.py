@@ -276,12 +276,11 @@ class SofsApp(GuardedApp):
         log_event("store_unlocked")
         if replacing is not None and replacing in self.screen_stack:
             self.pop_screen()
+        self._to_open = look
         if look.page is None:  # the full open decides (an upgrade, a first set-up, an error)
-            self._to_open = look
             self._start_opening()
             self.push_screen(self._caseload_screen(None))
             return
-        self._to_open = look
         self.push_screen(self._caseload_screen((look.page, look.now)))
         # The opening starts once that page is painted (`caseload_painted`), or at the latest.
         self.set_timer(AFTER_OPEN_AT_LATEST, self._start_opening)
@@ -345,12 +344,13 @@ class SofsApp(GuardedApp):
             opening.set_exception(StoreLocked())
         self._reopen_on_unlock = True
 
-    def close_opening(self, timeout: float) -> None:
+    def finish_opening(self, timeout: float) -> None:
         """Quitting or hung up while the store opens behind its first page: wait for that
-        opening (at most `timeout` seconds) and close what it opened, so the database is closed
-        cleanly (its WAL checkpointed and removed), not left open by a thread the exit ends.
-        The opening thread's own report then finds the store no longer wanted and locks it
-        again, which does nothing."""
+        opening (at most `timeout` seconds) and take the store it opened as the app's store,
+        so closing closes it as any open store (its WAL checkpointed and removed, the
+        connections of workers that were waiting for it closed as they finish), instead of
+        leaving it open in a thread the exit ends. The opening thread's own report to the app
+        comes after and only locks it, as the closing does anyway."""
         self._drop_unopened()  # not started: nothing to wait for
         opening, self._opening = self._opening, None
         if opening is None:
@@ -359,7 +359,10 @@ class SofsApp(GuardedApp):
             store = opening.result(timeout)
         except Exception:  # it failed (nothing open), was locked, or is still opening
             return
-        store.lock()
+        if self.store is None:
+            self.store = store
+        elif store is not self.store:
+            store.lock()
 
     def store_not_opened(self, future: Future[Store], exc: Exception) -> None:
         if future is self._opening:
@@ -876,7 +879,7 @@ def run_guarded(app: SofsApp) -> int:
         return 1
     finally:
         threading.excepthook = previous_hook
-        app.close_opening(OPENING_WAIT_SECONDS)
+        app.finish_opening(OPENING_WAIT_SECONDS)
         if app.store is not None:
             app.store.lock()
     log_event("exit", code=app.return_code or 0)

@@ -55,7 +55,8 @@ _SIGNAL_EXIT_CODES = {"SIGHUP": 129, "SIGTERM": 143}
 EXIT_GRACE_SECONDS = 3.0
 #: The most the last saves before closing may wait for saves already running.
 PENDING_SAVE_SECONDS = 1.0
-#: The most closing may wait for a store still opening behind its first page.
+#: The most a hang-up or quit waits for a store still opening behind its first page (before
+#: the EXIT_GRACE_SECONDS of closing start).
 OPENING_WAIT_SECONDS = 1.5
 
 
@@ -285,6 +286,8 @@ class GuardedApp(App[None]):
 
     def _close_on_signal(self, name: str, code: int) -> None:
         log_event("signal", name=name)
+        if self.store is None:  # perhaps still opening behind its first page: closed as if open
+            self.finish_opening(OPENING_WAIT_SECONDS)
         store = self.store
         pool = store.engine.pool if store is not None and store.engine is not None else None
         # With the terminal gone, Textual 8.2.8's writer thread dies on EIO and its shutdown
@@ -298,7 +301,6 @@ class GuardedApp(App[None]):
         in_flight = self._store_workers()
         if store is not None:
             store.lock()
-        self.close_opening(OPENING_WAIT_SECONDS)
 
         async def close_then_exit() -> None:
             if pool is not None:
@@ -307,9 +309,9 @@ class GuardedApp(App[None]):
 
         self._lock_worker(close_then_exit)
 
-    def close_opening(self, timeout: float) -> None:
+    def finish_opening(self, timeout: float) -> None:
         """Closing while the store may still be opening in a thread: subclasses wait for it (at
-        most `timeout` seconds) and close what it opened."""
+        most `timeout` seconds) and make it `self.store`, to be closed as an open store."""
 
     async def action_quit(self) -> None:
         """ctrl+q: save what was typed in the last moment, then close (the store is locked as

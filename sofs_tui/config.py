@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from sofs_tui.domain.enums import ConferenceKind, Section
     from sofs_tui.domain.scaling import ScaleWording
 
-# The domain's rules (deadlines bring the working calendar and time zones, about 10 ms) are
+# The domain's rules (deadlines bring the working calendar and its time zone, about 10 ms) are
 # imported when first used: a settings file with council rules, or the first screen that
 # reads them. Starting without a settings file, the first frame needs none of them.
 

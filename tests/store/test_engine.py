@@ -4,11 +4,8 @@ dependency floor (R4), settings on every connection (R23), transactions and erro
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
-import textwrap
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -37,8 +34,8 @@ from sofs_tui.store.errors import (
     StoreLocked,
 )
 from sofs_tui.store.keys import DataKey
+from tests.support.fresh_python import fresh_python
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SENTINEL = "ZZ-SENTINEL-CHILD-NAME"
 MIN_CIPHER_VERSION = (4, 19)
 
@@ -47,19 +44,7 @@ def _run_child(
     code: str, *args: str, stdin: str = "", **env: str
 ) -> subprocess.CompletedProcess[str]:
     """Run `code` in a fresh interpreter that can import sofs_tui; capture both streams."""
-    child_env = {**os.environ, **env}
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
-    )
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=child_env,
-        timeout=120,
-        check=False,
-    )
+    return fresh_python(code, *args, stdin=stdin, env=env)
 
 
 def _make_store(path: Path, key: DataKey, rows: int = 0) -> None:

@@ -268,8 +268,8 @@ class CaseListScreen(StoreScreen):
     # --- loading -------------------------------------------------------------------------
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#case-table", DataTable)
+    def table(self) -> CaseTable:
+        return self.query_one("#case-table", CaseTable)
 
     def _sort_enum(self) -> CaseSort:
         from sofs_tui.store.case_page import CaseSort
@@ -348,6 +348,7 @@ class CaseListScreen(StoreScreen):
             table.add_row(*case_row(summary, now, known.get(case_id)), key=case_id)
             if case_id not in known:
                 unknown.append(case_id)
+        table.measure_new_rows()
         self.loaded = table.row_count
         self.total = page.total
         self._more_pending = False

@@ -157,10 +157,11 @@ class DeadlinesScreen(StoreScreen):
     def _add_page(self, upto: int = 0) -> None:
         """The next page of rows (or as many as reach row `upto`)."""
         assert self.now is not None
-        table = self.query_one("#deadline-table", DataTable)
+        table = self.query_one("#deadline-table", CaseTable)
         end = min(len(self.items), max(self.shown + PAGE, upto))
         for index in range(self.shown, end):
             table.add_row(*due_row(self.items[index], self.now, wide=self.wide), key=str(index))
+        table.measure_new_rows()
         self.shown = end
 
     @on(CaseTable.NearEnd, "#deadline-table")

@@ -85,3 +85,15 @@ class CaseTable(DataTable[Any]):
                 if value is not None:
                     column.content_width = max(column.content_width, text_width(value))
         super()._update_dimensions(left)
+
+    def measure_new_rows(self) -> None:
+        """Measure the rows just added now rather than when the table next goes idle.
+
+        DataTable sizes its columns on idle; a screen painted in between paints every cell at
+        the header's widths, then again at the right ones (two renders of the page, and a
+        frame with cut cells). Call after adding rows that are about to be shown."""
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows = self._new_rows.copy()
+            self._new_rows.clear()
+            self._update_dimensions(new_rows)

@@ -16,14 +16,13 @@ MODE
 What the probe changes in the app: `App.run(headless=True, size=(80, 24))`, a hook on the
 unlock screen's mount, and (caseload) hooks on `first_page.read_first_page`,
 `SofsApp.store_unlocked`, that caseload screen's `_show` and `SofsApp.store_opened`, which only
-record times. The first is installed when the unlock screen is painted (importing
-`first_page`, which the unlock imports anyway), the others once the app reaches them.
+record times. The first is installed by the app's preparation thread once it has imported
+`first_page` (see `watch_first_page`), the others once the app reaches them.
 
 Prints one JSON line: seconds from the start of this script to each mark (and each mark's
 wall-clock time, so the parent can count from the moment it started this process), the heavy
-modules
-already imported at the first frame, this process's peak resident set (Linux VmHWM, MiB) and,
-for `caseload`, its resident set when the page was painted (VmRSS, MiB).
+modules already imported at the first frame, this process's peak resident set (Linux VmHWM,
+MiB) and, for `caseload`, its resident set when the page was painted (VmRSS, MiB).
 """
 
 from __future__ import annotations
@@ -122,28 +121,47 @@ def run_sofs(data_dir: str, mode: str) -> None:
             enter()
 
     App.run = headless_run  # type: ignore[method-assign]
+    if mode != "unlock":
+        watch_first_page()
     UnlockScreen.on_mount = unlock_mounted  # type: ignore[attr-defined]
     code = cli.main(["--data-dir", data_dir])
     if code:
         raise SystemExit(code)
 
 
+def watch_first_page() -> None:
+    """Record the first page's read (`first_page.read_first_page`), hooked once the unlock's
+    preparation thread has imported `first_page`, which the page's read waits for: importing
+    it here, on the event loop before the Enter, would hold up the Enter by the import."""
+    from sofs_tui.app import SofsApp
+
+    real_prepare = SofsApp._prepare_first_page
+
+    def prepare_first_page(app: SofsApp) -> None:
+        real_prepare(app)
+        from sofs_tui.store import first_page
+
+        real_read = first_page.read_first_page
+
+        def read_first_page(*args: Any, **kwargs: Any) -> Any:
+            mark("query_started")
+            page = real_read(*args, **kwargs)
+            mark("query_done")
+            return page
+
+        first_page.read_first_page = read_first_page
+
+    SofsApp._prepare_first_page = prepare_first_page  # type: ignore[method-assign]
+
+
 def watch_caseload(mode: str) -> None:
     """Record the first page's read, the unlock and the store's opening; exit once the page is
     painted (or, `caseload-ready`, once the store has opened too)."""
     from sofs_tui.app import SofsApp
-    from sofs_tui.store import first_page
 
-    real_read = first_page.read_first_page
     real_unlocked = SofsApp.store_unlocked
     real_opened = SofsApp.store_opened
     wait_for_store = mode == "caseload-ready"
-
-    def read_first_page(*args: Any, **kwargs: Any) -> Any:
-        mark("query_started")
-        page = real_read(*args, **kwargs)
-        mark("query_done")
-        return page
 
     def store_unlocked(app: SofsApp, *args: Any, **kwargs: Any) -> None:
         mark("unlocked")
@@ -168,7 +186,6 @@ def watch_caseload(mode: str) -> None:
         if wait_for_store and "caseload_painted" in marks:
             app.exit()
 
-    first_page.read_first_page = read_first_page
     SofsApp.store_unlocked = store_unlocked  # type: ignore[method-assign]
     SofsApp.store_opened = store_opened  # type: ignore[method-assign]
 

@@ -125,6 +125,33 @@ async def test_the_first_page_is_short_and_the_rest_comes_when_the_cursor_reache
         assert "120 cases" in visible_text(app)
 
 
+async def test_the_first_page_is_measured_as_it_is_filled_not_when_the_table_is_next_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DataTable sizes its columns when it next goes idle: a page shown before that is painted
+    with every cell cut to its header's width, then painted again. Filling the page measures
+    it at once, so its first frame already has the widths."""
+    families = ["A family whose name is far wider than its header", "Short"]
+    enrolled(tmp_path / "data", families)
+    widths_when_filled: list[int] = []
+    real_show = CaseListScreen._show
+
+    def show(screen: CaseListScreen, *args: object) -> None:
+        real_show(screen, *args)  # type: ignore[arg-type]
+        # Synchronously after the rows went in: the table has not been idle since.
+        family = next(c for c in screen.table.columns.values() if c.key == "family")
+        widths_when_filled.append(family.content_width)
+
+    monkeypatch.setattr(CaseListScreen, "_show", show)
+    app, _ = shell_app(tmp_path / "data")
+    async with app.run_test(size=(120, 24)) as pilot:
+        await submit(pilot, app, PASS)
+        await until(pilot, lambda: bool(widths_when_filled), "the first page")
+        assert widths_when_filled[0] == len(families[0])
+        await settle(app, pilot)
+        assert families[0] in visible_text(app)
+
+
 class RecordingSteps:
     """`case_list.warm_up`'s steps, recorded instead of importing anything."""
 

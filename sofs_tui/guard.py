@@ -70,6 +70,15 @@ class SavesPending(Protocol):
         already running no later than `deadline` (a `time.monotonic()` value)."""
 
 
+@runtime_checkable
+class HoldsUnsavedForm(Protocol):
+    """A form screen that saves when the worker saves it (`screens.unsaved`); ctrl+q asks
+    before losing what it holds."""
+
+    def unsaved_form(self) -> str | None:
+        """The form's title while it holds changes not yet saved, else None."""
+
+
 class GuardedApp(App[None]):
     """An app over one store that locks, holds screen changes while locked, and crashes
     quietly. Subclasses set `settings` and `store`, and call `start_guards()` on mount."""
@@ -91,6 +100,8 @@ class GuardedApp(App[None]):
         self.lock_changed_signal: Signal[bool] = Signal(self, "lock-changed")
         #: The incident id of the crash that stopped the app, if one did.
         self.crash_incident: str | None = None
+        #: ctrl+q's question while a form holds unsaved changes (a second ctrl+q quits).
+        self._quit_question: Screen[Any] | None = None
 
     def start_guards(self) -> None:
         self.screen_change_signal.subscribe(self, self._screen_changed)
@@ -315,9 +326,45 @@ class GuardedApp(App[None]):
 
     async def action_quit(self) -> None:
         """ctrl+q: save what was typed in the last moment, then close (the store is locked as
-        the app unmounts)."""
+        the app unmounts). A form holding changes not yet saved (it saves only when the worker
+        saves it) is asked about first; ctrl+q again, or yes, quits. Under the lock screen or
+        the too-small message, which hide the form, ctrl+q quits as it says there."""
+        if self._quit_question is None and not self._blocked():
+            form = self._unsaved_form()
+            if form is not None:
+                self._ask_before_quitting(form)
+                return
+        self._quit_now()
+
+    def _quit_now(self) -> None:
         self.save_pending_edits()
         self.exit()
+
+    def _unsaved_form(self) -> str | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, HoldsUnsavedForm):
+                title = screen.unsaved_form()
+                if title is not None:
+                    return title
+        return None
+
+    def _ask_before_quitting(self, form: str) -> None:
+        from sofs_tui.screens.confirm import ConfirmScreen
+
+        question = ConfirmScreen(
+            f"{form}: what you changed in this form is not saved.\n\nQuit and lose it? "
+            "To keep it, go back to the form and save it with ctrl+s. (ctrl+q again quits.)",
+            yes="Quit without saving",
+            no="Back to the form",
+        )
+        self._quit_question = question
+
+        def answered(quit_now: bool | None) -> None:
+            self._quit_question = None
+            if quit_now:
+                self._quit_now()
+
+        self.push_screen(question, answered)
 
     def save_pending_edits(self) -> None:
         """Before the store closes with the app: every screen in the stack, and every widget on

@@ -41,6 +41,7 @@ from sofs_tui.domain.when import (
     parse_when,
 )
 from sofs_tui.paths import STYLES
+from sofs_tui.screens.unsaved import RemembersOpenedValues
 from sofs_tui.widgets.line_field import GuardedInput
 from sofs_tui.widgets.plain import PlainText, safe_text
 from sofs_tui.widgets.text_area_field import FreeTextArea
@@ -134,7 +135,7 @@ def _widget_id(name: str) -> str:
     return f"f-{name}"
 
 
-class ConferenceEditScreen(ModalScreen[object]):
+class ConferenceEditScreen(RemembersOpenedValues, ModalScreen[object]):
     """Fill in, ctrl+s (or enter in a one-line field) to save, escape to cancel. Dismisses
     with whatever the save returned; None when cancelled."""
 
@@ -143,7 +144,8 @@ class ConferenceEditScreen(ModalScreen[object]):
     HELP: ClassVar[str] = (
         "**Conference form.** Tab moves between fields; space ticks a box; enter opens a "
         "list. Dates and times are London time: `2026-12-01 10:00`, `today 15:30`, `now`. "
-        "**ctrl+s** (or enter in a one-line field) saves; **escape** closes without saving."
+        "**ctrl+s** (or enter in a one-line field) saves; **escape** closes without saving; "
+        "**ctrl+q** asks before quitting while the form holds changes not saved."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="conference_edit.save", priority=True),
@@ -205,6 +207,13 @@ class ConferenceEditScreen(ModalScreen[object]):
     def on_mount(self) -> None:
         if self.spec.fields:
             self.query_one(f"#{_widget_id(self.spec.fields[0].name)}").focus()
+        self.call_after_refresh(self.remember_opened_values)
+
+    def form_title(self) -> str:
+        return self.spec.title
+
+    def form_saving(self) -> bool:
+        return self._saving
 
     # --- reading and checking ----------------------------------------------------------
 

@@ -25,6 +25,7 @@ from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.text import validate_free_text
 from sofs_tui.domain.when import parse_day, parse_when
 from sofs_tui.paths import STYLES
+from sofs_tui.screens.unsaved import RemembersOpenedValues
 from sofs_tui.widgets.line_field import GuardedInput
 from sofs_tui.widgets.plain import PlainText
 
@@ -42,7 +43,7 @@ def parse_date(text: str, today: date) -> date | None:
     return parse_day(text, today) if text.strip() else None
 
 
-class FormScreen(ModalScreen[R | None], Generic[R]):
+class FormScreen(RemembersOpenedValues, ModalScreen[R | None], Generic[R]):
     """A modal form. Subclasses yield their fields from `fields()` (with the helpers below),
     check them in `problems()`, and return the unit of work to run from `work()`."""
 
@@ -54,7 +55,8 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
     ]
     HELP: ClassVar[str] = (
         "**Form.** Tab moves between fields; Enter or ctrl+s saves; Escape closes without "
-        "saving. A message under a field says what to change."
+        "saving. A message under a field says what to change. ctrl+q asks before quitting "
+        "while the form holds changes not saved."
     )
     FORM_TITLE: ClassVar[str] = ""
 
@@ -78,8 +80,19 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
                 yield Button("Save", id="form-save", variant="primary", compact=True)
                 yield Button("Cancel", id="form-cancel", compact=True)
 
+    def on_mount(self) -> None:
+        # Textual runs every class's on_mount, a subclass's first; after it and the first
+        # refresh, the fields hold what the form opened with.
+        self.call_after_refresh(self.remember_opened_values)
+
     def title_text(self) -> str:
         return self.FORM_TITLE
+
+    def form_title(self) -> str:
+        return self.title_text()
+
+    def form_saving(self) -> bool:
+        return self.saving
 
     def fields(self) -> Iterable[Widget]:
         raise NotImplementedError

@@ -1,0 +1,133 @@
+"""ctrl+q over a form holding changes not yet saved asks first: the forms (people, conferences,
+reports) save only when the worker saves them, so quitting would lose what was typed. "Back to
+the form" keeps every character; yes, or ctrl+q again, quits; a form opened and left as it
+was, or one whose save is running, does not ask."""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input, TextArea
+
+from sofs_tui.app import SofsApp
+from sofs_tui.config import Settings
+from sofs_tui.screens.conference_edit import ConferenceEditScreen, FlagField, FormSpec, TextField
+from sofs_tui.screens.confirm import ConfirmScreen
+from sofs_tui.screens.person_form import PersonFormScreen
+from sofs_tui.store.store import Store
+from tests.ui.test_case import family, opened, people, settle
+from tests.ui.test_worker_flow import type_text
+
+
+async def open_person_form(app: SofsApp, pilot: Pilot[None]) -> PersonFormScreen:
+    await pilot.press("a")
+    await settle(app, pilot)
+    form = app.screen
+    assert isinstance(form, PersonFormScreen)
+    return form
+
+
+def confirm_text(app: SofsApp) -> str:
+    assert isinstance(app.screen, ConfirmScreen)
+    return str(app.screen.query_one("#confirm-question").render())
+
+
+async def test_ctrl_q_asks_before_losing_a_half_filled_form_and_going_back_keeps_it(
+    store: Store,
+) -> None:
+    ids = family(store)
+    async with opened(store, ids["case"]) as (app, pilot, _case):
+        form = await open_person_form(app, pilot)
+        await type_text(pilot, "Ava Marchbank")
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+        assert app.is_running
+        assert "is not saved" in confirm_text(app)
+        assert "Quit and lose it?" in confirm_text(app)
+
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.screen is form
+        assert form.query_one("#person-name", Input).value == "Ava Marchbank"
+
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")  # the safe answer, as n
+        await settle(app, pilot)
+        assert app.screen is form and app.is_running
+
+
+@pytest.mark.parametrize("answer", ["y", "ctrl+q"])
+async def test_yes_or_ctrl_q_again_quits_without_saving_the_form(store: Store, answer: str) -> None:
+    ids = family(store)
+    async with opened(store, ids["case"]) as (app, pilot, _case):
+        await open_person_form(app, pilot)
+        await type_text(pilot, "Not kept")
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Not kept" not in [person.name for person in people(store, ids["case"])]
+        await pilot.press(answer)
+        await pilot.pause()
+        assert not app.is_running
+        assert app.return_code == 0
+    assert store.is_locked  # closed as any quit closes it
+
+
+async def test_a_form_left_as_it_opened_does_not_ask(store: Store) -> None:
+    ids = family(store)
+    async with opened(store, ids["case"]) as (app, pilot, _case):
+        await open_person_form(app, pilot)
+        await type_text(pilot, "x")
+        await pilot.press("backspace")  # typed and taken back: nothing changed
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_a_conference_form_asks_for_its_text_and_its_ticks(store: Store) -> None:
+    spec = FormSpec(
+        title="Record the chair's summary",
+        fields=[
+            TextField("summary", "Summary", multiline=True),
+            FlagField("agreed", "Agreed by the family", False),
+        ],
+        save=lambda _store, _values: None,
+    )
+    app = SofsApp(lambda: store, Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for change in ("text", "tick"):
+            form = ConferenceEditScreen(spec, clock=store.now)
+            await app.push_screen(form)
+            await settle(app, pilot)
+            if change == "text":
+                form.query_one(TextArea).focus()
+                await type_text(pilot, "Mum and Dad agreed the plan.")
+            else:
+                form.query_one(Checkbox).focus()
+                await pilot.press("space")
+            await pilot.press("ctrl+q")
+            await settle(app, pilot)
+            assert "Record the chair's summary" in confirm_text(app), change
+            await pilot.press("n")
+            await settle(app, pilot)
+            assert app.screen is form
+            await app.pop_screen()
+            await settle(app, pilot)
+        await pilot.press("ctrl+q")  # no form open: quits at once
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_a_form_whose_save_is_running_does_not_ask(store: Store) -> None:
+    ids = family(store)
+    async with opened(store, ids["case"]) as (app, pilot, _case):
+        form = await open_person_form(app, pilot)
+        await type_text(pilot, "Saving now")
+        form.saving = True  # as between ctrl+s and the save's commit
+        assert form.unsaved_form() is None
+        form.saving = False
+        assert form.unsaved_form() == form.title_text()

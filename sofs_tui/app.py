@@ -71,6 +71,10 @@ _FIRST_PAGE_MODULES = (
 #: Seconds between the first screen's paint and the start of the warm-up imports.
 WARM_UP_AFTER_PAINT = 0.1
 
+#: Seconds after the app starts before a keymap in the settings is checked (`sofs_tui.keymap`:
+#: it imports every screen, so it waits until the start is out of the way).
+KEYMAP_CHECK_AFTER = 3.0
+
 #: Seconds after the store opens by which the background sync and the integrity check start,
 #: if the caseload's first page has not been painted by then.
 AFTER_OPEN_AT_LATEST = 2.0
@@ -170,6 +174,7 @@ class SofsApp(GuardedApp):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.settings.keymap:
             self.update_keymap(dict(self.settings.keymap))
+            self.set_timer(KEYMAP_CHECK_AFTER, self._check_keymap)
         self.start_guards()
         self.screen_change_signal.subscribe(self, self._screen_shown)
         self.background_sync.start()
@@ -195,6 +200,34 @@ class SofsApp(GuardedApp):
             self.notify(exc.user_message, severity="error", markup=False, timeout=30)
         else:
             self.report_incident(exc)
+
+    def _check_keymap(self) -> None:
+        """Say which entries of the settings' keymap cannot work (an unknown id, a key name
+        no terminal sends, a key given to two actions on one screen): Textual ignores them or
+        lets one action lose its key, without a word."""
+
+        def check() -> None:
+            from sofs_tui import start_gate
+            from sofs_tui.keymap import keymap_clashes, keymap_problems, known_bindings
+
+            start_gate.wait_for_the_way()  # imports every screen: not while a page is coming
+            keymap = self.settings.keymap
+            problems = keymap_problems(keymap, known_bindings()) + keymap_clashes(keymap)
+            if problems:
+                self.call_from_thread(self._say_keymap_problems, problems)
+
+        self.run_worker(check, thread=True, group="keymap", exit_on_error=False)
+
+    def _say_keymap_problems(self, problems: list[str]) -> None:
+        where = self.paths.settings_file if self.paths is not None else "settings.toml"
+        self.notify(
+            "\n".join(problems) + f"\nThese keys do nothing until fixed in {where} "
+            "([keymap]); `sofs keys` lists every action and its key.",
+            title="Keymap",
+            severity="warning",
+            timeout=30,
+            markup=False,
+        )
 
     def _first_screen(self) -> None:
         """Enrol on a new device, unlock on an enrolled one. Only a file is looked at here:

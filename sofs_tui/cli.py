@@ -83,6 +83,10 @@ def _parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         help=f"how many cases to add (1-{MAX_DEMO_CASES}); a second run adds more",
     )
     demo.add_argument("--seed", type=int, default=7, help="random seed, for the same caseload")
+    commands.add_parser(
+        "keys",
+        help="list every key by its keymap id, and check the keymap in settings.toml",
+    )
     # Each area registers its own subcommands; their heavy imports stay inside the commands.
     from sofs_tui.exports.cli_commands import add_export_commands
     from sofs_tui.server.cli_commands import add_server_commands
@@ -191,6 +195,31 @@ def _run_app(args: argparse.Namespace, stdin: TextIO) -> int:
         raise CliError(str(exc)) from None
 
 
+def _cmd_keys(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    """Every binding id with its key (the keymap's where it sets one) and what it does; then
+    what is wrong with the keymap, if anything (exit 1)."""
+    from sofs_tui.config import load_settings
+    from sofs_tui.keymap import keymap_clashes, keymap_problems, known_bindings
+
+    settings_file = _paths(args).settings_file
+    keymap = load_settings(settings_file).keymap
+    known = known_bindings()
+    width = max(len(b.id) for b in known)
+    print(f"{'id':<{width}}  {'keys':<14}  what it does (screen)", file=out)
+    for binding in known:
+        keys = keymap.get(binding.id, binding.keys)
+        mark = "*" if binding.id in keymap else " "
+        print(
+            f"{binding.id:<{width}} {mark}{keys:<14}  {binding.description} ({binding.where})",
+            file=out,
+        )
+    print(f"\n* set in {settings_file} under [keymap]", file=out)
+    problems = keymap_problems(keymap, known) + keymap_clashes(keymap)
+    for problem in problems:
+        print(f"keymap: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def _cmd_sync(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     from sofs_tui.sync.cli_commands import run_sync_command
 
@@ -215,6 +244,7 @@ _COMMANDS = {
     "init": _cmd_init,
     "passwd": _cmd_passwd,
     "demo-data": _cmd_demo_data,
+    "keys": _cmd_keys,
     "login": _cmd_sync,
     "sync": _cmd_sync,
     "export": _cmd_export,

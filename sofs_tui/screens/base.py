@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: Seconds between refreshes of the time left on a screen that shows deadlines: they move on
+#: while it stays open (due soon, then overdue), and a worker may leave it open for hours.
+TIME_LEFT_EVERY = 60.0
+
 
 class StoreScreen(Screen[None]):
     """A screen whose data comes from the store. Case screens never allow text selection
@@ -23,6 +27,22 @@ class StoreScreen(Screen[None]):
     ALLOW_SELECT = False
     #: The palette group for this screen's actions ("case", "mapping", "conference"…).
     PALETTE_GROUP = ""
+
+    def on_mount(self) -> None:
+        # Textual runs every class's on_mount: this one with the subclass's own.
+        if type(self).refresh_time_left is not StoreScreen.refresh_time_left:
+            self.set_interval(TIME_LEFT_EVERY, self._time_left_tick, name="time-left")
+
+    def refresh_time_left(self) -> None:
+        """Show the deadlines' time left (and their states) as of now. A screen that shows
+        them overrides this; it is then called every TIME_LEFT_EVERY seconds while the screen
+        is on top and the store open (a form over it, or the lock screen, waits)."""
+
+    def _time_left_tick(self) -> None:
+        store = self.sofs.store
+        # On top only: `is_current` also holds under a modal (a form, help), which waits.
+        if self.app.screen is self and store is not None and not store.is_locked:
+            self.refresh_time_left()
 
     @property
     def sofs(self) -> SofsApp:

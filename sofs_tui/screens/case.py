@@ -131,6 +131,9 @@ class CaseScreen(StoreScreen):
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
 
+    def refresh_time_left(self) -> None:
+        self.load()  # the conferences' nearest deadlines and the summary's
+
     # --- loading -------------------------------------------------------------------------
 
     def load(self) -> None:

@@ -202,8 +202,8 @@ class CaseListScreen(StoreScreen):
         "- **Enter** open the case · **n** new case\n"
         "- **s** change the order: reference, family, next conference, nearest deadline\n"
         "- **d** deadlines due in the next 14 days · **t** team statistics (for managers)\n\n"
-        "Deadlines show a symbol and words: ○ due, ◔ due soon, ✗ overdue. Sync shows ✓ synced, "
-        "↑ unsent changes, ⚠ conflicts to resolve."
+        "Deadlines show a symbol and words: ○ due, ◔ due soon, ✗ overdue; the time left moves "
+        "on every minute. Sync shows ✓ synced, ↑ unsent changes, ⚠ conflicts to resolve."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("/", "focus_filter", "Filter", id="case_list.focus_filter"),
@@ -329,6 +329,48 @@ class CaseListScreen(StoreScreen):
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show, generation, page, offset, now, keep)
+
+    def refresh_time_left(self) -> None:
+        """Read the rows shown again and put their deadline and reports cells right in place:
+        the cursor, the scroll and the rows stay where they are (F5 reloads the list)."""
+        if self.loaded and not self._more_pending:
+            self._read_time_left(self._generation, self.filter_text, self.sort, self.loaded)
+
+    @work(thread=True, exclusive=True, group="case_list.time_left", exit_on_error=False)
+    def _read_time_left(self, generation: int, text: str, sort: str, limit: int) -> None:
+        from sofs_tui.domain.calendar import default_calendar
+        from sofs_tui.store.queries import CaseSort, case_summaries
+
+        council = self.sofs.settings.council
+        try:
+            store = self.store
+            page = case_summaries(
+                store,
+                rules=council.deadlines,
+                calendar=default_calendar(),
+                text=text,
+                offset=0,
+                limit=limit,
+                sort=CaseSort(sort),
+                due_soon=timedelta(hours=council.due_soon_hours),
+                with_sync=False,
+            )
+            now = store.now()
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc, None)
+            return
+        self.app.call_from_thread(self._show_time_left, generation, page, now)
+
+    def _show_time_left(self, generation: int, page: CasePage, now: datetime) -> None:
+        if generation != self._generation:
+            return  # the list was filtered, sorted or reloaded meanwhile: it is newer
+        table = self.table
+        for summary in page.rows:
+            if summary.case_id in table.rows:  # a case that joined the list waits for F5
+                table.update_cell(
+                    summary.case_id, "deadline", deadline_cell(summary, now), update_width=True
+                )
+                table.update_cell(summary.case_id, "reports", reports_cell(summary))
 
     def _show(
         self, generation: int, page: CasePage, offset: int, now: datetime, keep: str | None

@@ -156,7 +156,6 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
         self._wide = self.size.width >= WIDE
         self.set_class(self._wide, "-wide")
         self.load()
-        self.set_interval(60, self._tick)
 
     def on_resize(self, event: Resize) -> None:
         wide = event.size.width >= WIDE
@@ -168,11 +167,8 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
 
     # --- loading and showing -------------------------------------------------------------
 
-    def _tick(self) -> None:
-        """Every minute: recompute the time left (not while the store is locked)."""
-        store = self.sofs.store
-        if store is not None and not store.is_locked:
-            self.load()
+    def refresh_time_left(self) -> None:
+        self.load()
 
     def load(self) -> None:
         council = self.sofs.settings.council

@@ -115,6 +115,9 @@ class DeadlinesScreen(StoreScreen):
     def on_screen_resume(self) -> None:
         self.load()  # first show, and back from a conference where something was done
 
+    def refresh_time_left(self) -> None:
+        self.load()
+
     def load(self) -> None:
         from sofs_tui.domain.calendar import default_calendar
 

@@ -5,7 +5,9 @@ or a key name no terminal sends, would leave the worker with a key that silently
 nothing. `keymap_problems` says which entries cannot work and why, in words; the app shows
 them once it has started, and `sofs keys` lists every id with its key and what it does.
 A key the keymap gives to a second action on one screen leaves one of them with no key
-(`keymap_clashes`; Textual 8.2.8 does not report it).
+(`keymap_clashes`): Textual 8.2.8's own clash check (`BindingsMap.apply_keymap`, reported to
+`App.handle_bindings_clash`) counts a binding the keymap leaves alone as rebound, so it does
+not find this clash.
 
 Reading every id imports every screen (about 0.1 s), so the app checks in a thread, after
 its first frame, and only when there is a keymap.

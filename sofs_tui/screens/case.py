@@ -188,12 +188,14 @@ class CaseScreen(StoreScreen):
     def _fill(self, tab: str, items: Sequence[tuple[str, list[Text]]]) -> None:
         table = self.query_one(f"#{_TABLES[tab][0]}", DataTable)
         keep = self._selected_key(tab)
+        scrolled = table.scroll_y  # the view stays where it was (this runs every minute too)
         table.clear()
         for key, cells in items:
             table.add_row(*cells, key=key)
         hint = self.query_one(f"#{tab}-hint", PlainText)
         hint.show("" if items else _EMPTY[tab])
         hint.display = not items
+        table.scroll_to(y=scrolled, animate=False)  # after the next refresh
         if keep is not None:
             self._move_to(tab, keep)
 

@@ -300,29 +300,36 @@ class CaseListScreen(StoreScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return str(key) if key is not None else None
 
+    def _read_page(
+        self, text: str, sort: str, offset: int, limit: int
+    ) -> tuple[CasePage, datetime]:
+        """Rows `offset` to `offset + limit` of the list as filtered and sorted, and when they
+        were read (in a worker thread)."""
+        from sofs_tui.domain.calendar import default_calendar
+        from sofs_tui.store.queries import CaseSort, case_summaries
+
+        council = self.sofs.settings.council
+        store = self.store
+        page = case_summaries(
+            store,
+            rules=council.deadlines,
+            calendar=default_calendar(),
+            text=text,
+            offset=offset,
+            limit=limit,
+            sort=CaseSort(sort),
+            due_soon=timedelta(hours=council.due_soon_hours),
+            with_sync=False,
+        )
+        return page, store.now()
+
     @work(thread=True, exclusive=True, group="case_list.page", exit_on_error=False)
     def _load(
         self, generation: int, text: str, sort: str, offset: int, limit: int, keep: str | None
     ) -> None:
-        from sofs_tui.domain.calendar import default_calendar
-        from sofs_tui.store.queries import CaseSort, case_summaries
-
         worker = get_current_worker()
-        council = self.sofs.settings.council
         try:
-            store = self.store
-            page = case_summaries(
-                store,
-                rules=council.deadlines,
-                calendar=default_calendar(),
-                text=text,
-                offset=offset,
-                limit=limit,
-                sort=CaseSort(sort),
-                due_soon=timedelta(hours=council.due_soon_hours),
-                with_sync=False,
-            )
-            now = store.now()
+            page, now = self._read_page(text, sort, offset, limit)
         except Exception as exc:  # shown in words (or as an incident), never swallowed
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._failed, exc, None)
@@ -331,35 +338,34 @@ class CaseListScreen(StoreScreen):
             self.app.call_from_thread(self._show, generation, page, offset, now, keep)
 
     def refresh_time_left(self) -> None:
-        """Read the rows shown again and put their deadline and reports cells right in place:
-        the cursor, the scroll and the rows stay where they are (F5 reloads the list)."""
-        if self.loaded and not self._more_pending:
-            self._read_time_left(self._generation, self.filter_text, self.sort, self.loaded)
+        """Read the rows in view (and a screen's worth either side) again and put their
+        deadline and reports cells right in place: the cursor, the scroll and the rows stay
+        where they are (F5 reloads the list)."""
+        if not self.loaded or self._more_pending:
+            return
+        table = self.table
+        margin = table.size.height
+        first = max(0, int(table.scroll_y) - margin)
+        limit = min(self.loaded - first, table.size.height + 2 * margin)
+        self._read_time_left(self._generation, self.filter_text, self.sort, first, limit)
 
     @work(thread=True, exclusive=True, group="case_list.time_left", exit_on_error=False)
-    def _read_time_left(self, generation: int, text: str, sort: str, limit: int) -> None:
-        from sofs_tui.domain.calendar import default_calendar
-        from sofs_tui.store.queries import CaseSort, case_summaries
+    def _read_time_left(
+        self, generation: int, text: str, sort: str, offset: int, limit: int
+    ) -> None:
+        from sofs_tui.store.errors import StoreLocked
 
-        council = self.sofs.settings.council
+        worker = get_current_worker()
         try:
-            store = self.store
-            page = case_summaries(
-                store,
-                rules=council.deadlines,
-                calendar=default_calendar(),
-                text=text,
-                offset=0,
-                limit=limit,
-                sort=CaseSort(sort),
-                due_soon=timedelta(hours=council.due_soon_hours),
-                with_sync=False,
-            )
-            now = store.now()
+            page, now = self._read_page(text, sort, offset, limit)
+        except StoreLocked:
+            return  # locked meanwhile: the next minute after the unlock reads again
         except Exception as exc:
-            self.app.call_from_thread(self._failed, exc, None)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._failed, exc, None)
             return
-        self.app.call_from_thread(self._show_time_left, generation, page, now)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_time_left, generation, page, now)
 
     def _show_time_left(self, generation: int, page: CasePage, now: datetime) -> None:
         if generation != self._generation:
@@ -370,7 +376,9 @@ class CaseListScreen(StoreScreen):
                 table.update_cell(
                     summary.case_id, "deadline", deadline_cell(summary, now), update_width=True
                 )
-                table.update_cell(summary.case_id, "reports", reports_cell(summary))
+                table.update_cell(
+                    summary.case_id, "reports", reports_cell(summary), update_width=True
+                )
 
     def _show(
         self, generation: int, page: CasePage, offset: int, now: datetime, keep: str | None

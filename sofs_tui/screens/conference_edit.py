@@ -207,7 +207,7 @@ class ConferenceEditScreen(RemembersOpenedValues, ModalScreen[object]):
     def on_mount(self) -> None:
         if self.spec.fields:
             self.query_one(f"#{_widget_id(self.spec.fields[0].name)}").focus()
-        self.call_after_refresh(self.remember_opened_values)
+        self.remember_opened_values()  # each field's own on_mount has run: the values are in
 
     def form_title(self) -> str:
         return self.spec.title

@@ -46,6 +46,14 @@ def compact_state(state: DeadlineState, due: datetime, now: datetime) -> Text:
     return Text(f"{state.symbol} {moment} · {tail}", style=short.style)
 
 
+def _same_deadline(item: DueItem, other: DueItem) -> bool:
+    return (item.kind, item.conference_id, item.report_id) == (
+        other.kind,
+        other.conference_id,
+        other.report_id,
+    )
+
+
 def due_row(item: DueItem, now: datetime, *, wide: bool = True) -> list[Text]:
     """State first, in the same words as everywhere; then who it is for, the case and what."""
     if item.report_id is not None:
@@ -140,12 +148,18 @@ class DeadlinesScreen(StoreScreen):
         self.run_store(read, self._show, description="deadlines")
 
     def _show(self, loaded: tuple[list[DueItem], datetime]) -> None:
+        # The cursor stays on the same deadline (items move as they fall due or are met, and
+        # a sync may add some) and the view where it was: this runs every minute too.
+        was = self.selected()
         self.items, self.now = loaded
         table = self.query_one("#deadline-table", DataTable)
-        keep = table.cursor_row if table.row_count else 0
+        scrolled = table.scroll_y
+        same = [i for i, item in enumerate(self.items) if was and _same_deadline(item, was)]
+        keep = same[0] if same else min(table.cursor_row, max(len(self.items) - 1, 0))
         table.clear()
         self.shown = 0
         self._add_page(upto=keep + 1)
+        table.scroll_to(y=scrolled, animate=False)  # after the next refresh
         if keep < table.row_count:
             table.move_cursor(row=keep, animate=False)
         overdue = sum(1 for i in self.items if i.state is DeadlineState.OVERDUE)
@@ -178,7 +192,7 @@ class DeadlinesScreen(StoreScreen):
 
     def selected(self) -> DueItem | None:
         table = self.query_one("#deadline-table", DataTable)
-        if table.row_count == 0:
+        if table.row_count == 0 or table.cursor_row >= len(self.items):
             return None
         return self.items[table.cursor_row]
 

@@ -81,9 +81,9 @@ class FormScreen(RemembersOpenedValues, ModalScreen[R | None], Generic[R]):
                 yield Button("Cancel", id="form-cancel", compact=True)
 
     def on_mount(self) -> None:
-        # Textual runs every class's on_mount, a subclass's first; after it and the first
-        # refresh, the fields hold what the form opened with.
-        self.call_after_refresh(self.remember_opened_values)
+        # Textual runs every class's on_mount along the MRO, a subclass's first (and each
+        # field's own before the screen's): the fields hold what the form opened with.
+        self.remember_opened_values()
 
     def title_text(self) -> str:
         return self.FORM_TITLE

@@ -74,6 +74,9 @@ class PeriodForm(FormScreen[Period]):
         yield self.date_field("to (inclusive)", "period-last", self.period.last)
         yield self.date_field("Children on a plan on", "period-on", self.period.on)
 
+    def unsaved_form(self) -> str | None:
+        return None  # a period to look at, nothing to save: quitting loses nothing
+
     def on_mount(self) -> None:
         self.query_one("#form-save", Button).label = "Show"
         self.query_one("#period-first").focus()

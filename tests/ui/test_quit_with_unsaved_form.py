@@ -27,6 +27,26 @@ async def open_person_form(app: SofsApp, pilot: Pilot[None]) -> PersonFormScreen
     return form
 
 
+class Quits:
+    """Counts the app's quits (`_quit_now`) and the questions asked before them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.quits = 0
+        self.questions = 0
+        real_quit, real_ask = SofsApp._quit_now, SofsApp._ask_before_quitting
+
+        def quit_now(app: SofsApp) -> None:
+            self.quits += 1
+            real_quit(app)
+
+        def ask(app: SofsApp, form: str) -> None:
+            self.questions += 1
+            real_ask(app, form)
+
+        monkeypatch.setattr(SofsApp, "_quit_now", quit_now)
+        monkeypatch.setattr(SofsApp, "_ask_before_quitting", ask)
+
+
 def confirm_text(app: SofsApp) -> str:
     assert isinstance(app.screen, ConfirmScreen)
     return str(app.screen.query_one("#confirm-question").render())
@@ -59,35 +79,43 @@ async def test_ctrl_q_asks_before_losing_a_half_filled_form_and_going_back_keeps
 
 
 @pytest.mark.parametrize("answer", ["y", "ctrl+q"])
-async def test_yes_or_ctrl_q_again_quits_without_saving_the_form(store: Store, answer: str) -> None:
+async def test_yes_or_ctrl_q_again_quits_without_saving_the_form(
+    store: Store, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
     ids = family(store)
+    quits = Quits(monkeypatch)
     async with opened(store, ids["case"]) as (app, pilot, _case):
         await open_person_form(app, pilot)
         await type_text(pilot, "Not kept")
         await pilot.press("ctrl+q")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
+        assert quits.quits == 0
         assert "Not kept" not in [person.name for person in people(store, ids["case"])]
         await pilot.press(answer)
-        await pilot.pause()
-        assert not app.is_running
-        assert app.return_code == 0
+    assert (quits.questions, quits.quits) == (1, 1)
+    assert app.return_code == 0 and app.crash_incident is None
     assert store.is_locked  # closed as any quit closes it
 
 
-async def test_a_form_left_as_it_opened_does_not_ask(store: Store) -> None:
+async def test_a_form_left_as_it_opened_does_not_ask(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ids = family(store)
+    quits = Quits(monkeypatch)
     async with opened(store, ids["case"]) as (app, pilot, _case):
         await open_person_form(app, pilot)
         await type_text(pilot, "x")
         await pilot.press("backspace")  # typed and taken back: nothing changed
         await pilot.press("ctrl+q")
-        await pilot.pause()
-        assert not app.is_running
-        assert not isinstance(app.screen, ConfirmScreen)
+    assert (quits.questions, quits.quits) == (0, 1)
+    assert app.return_code == 0
 
 
-async def test_a_conference_form_asks_for_its_text_and_its_ticks(store: Store) -> None:
+async def test_a_conference_form_asks_for_its_text_and_its_ticks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quits = Quits(monkeypatch)
     spec = FormSpec(
         title="Record the chair's summary",
         fields=[
@@ -118,8 +146,7 @@ async def test_a_conference_form_asks_for_its_text_and_its_ticks(store: Store) -
             await app.pop_screen()
             await settle(app, pilot)
         await pilot.press("ctrl+q")  # no form open: quits at once
-        await pilot.pause()
-        assert not app.is_running
+    assert (quits.questions, quits.quits) == (2, 1)
 
 
 async def test_a_form_whose_save_is_running_does_not_ask(store: Store) -> None:
@@ -131,3 +158,20 @@ async def test_a_form_whose_save_is_running_does_not_ask(store: Store) -> None:
         assert form.unsaved_form() is None
         form.saving = False
         assert form.unsaved_form() == form.title_text()
+
+
+async def test_the_statistics_period_holds_nothing_to_lose(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sofs_tui.domain.calendar import COUNCIL_TZ
+    from sofs_tui.screens.team_period import PeriodForm, default_period
+
+    quits = Quits(monkeypatch)
+    app = SofsApp(lambda: store, Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(PeriodForm(default_period(store.now().astimezone(COUNCIL_TZ).date())))
+        await settle(app, pilot)
+        await type_text(pilot, "2026")
+        await pilot.press("ctrl+q")
+    assert (quits.questions, quits.quits) == (0, 1)

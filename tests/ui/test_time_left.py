@@ -22,6 +22,7 @@ from sofs_tui.screens.case_list import CaseListScreen
 from sofs_tui.screens.conference import ConferenceScreen
 from sofs_tui.screens.deadlines import DeadlinesScreen
 from sofs_tui.screens.help import HelpScreen
+from sofs_tui.store import conferences
 from sofs_tui.store.store import Store
 from tests.conftest import FakeClock
 from tests.ui.test_deadlines import caseload
@@ -120,3 +121,30 @@ async def test_each_deadline_screen_refreshes_while_on_top_and_waits_under_help(
         await pilot.press("escape")
         await until(pilot, lambda: counted.of(screen) > under_help, f"{which} again")
         assert app.crash_incident is None
+
+
+async def test_the_deadlines_keep_the_cursor_on_its_deadline_when_rows_come_above_it(
+    store: Store,
+) -> None:
+    ids = caseload(store)  # A's two reports overdue, then B's two due
+    app = SofsApp(lambda: store, Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(DeadlinesScreen())
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DeadlinesScreen)
+        table = screen.query_one("#deadline-table", DataTable)
+        table.move_cursor(row=2)
+        chosen = screen.selected()
+        assert chosen is not None and chosen.reference == "B-2"
+
+        # Another report for A's review, overdue too (from another device, say): two rows
+        # come above B's; the minute's refresh keeps the cursor on B's report to the parents.
+        conferences.add_report(
+            store, ids["review"], title="Police report", author_name="z", agency="Police"
+        )
+        await until(pilot, lambda: len(screen.items) == 6, "the new rows")
+        await settle(app, pilot)
+        assert table.cursor_row == 4
+        assert screen.selected() == chosen

@@ -1,9 +1,9 @@
 """Whether a form holds typing not yet saved, so that quitting asks before losing it.
 
 The forms (people, cases, conferences, reports) save when the worker saves them, unlike the
-mapping, whose text saves itself. A form remembers its fields' values once it is shown;
-`unsaved_form()` names it while any value differs and no save is running. ctrl+q asks first
-(`GuardedApp.action_quit`).
+mapping, whose text saves itself. A form remembers its fields' values as it is mounted (each
+field's own mount has run by then); `unsaved_form()` names it while any value differs and no
+save is running. ctrl+q asks first (`GuardedApp.action_quit`).
 """
 
 from __future__ import annotations

@@ -208,11 +208,10 @@ class SofsApp(GuardedApp):
 
         def check() -> None:
             from sofs_tui import start_gate
-            from sofs_tui.keymap import keymap_clashes, keymap_problems, known_bindings
+            from sofs_tui.keymap import keymap_mistakes, known_bindings
 
             start_gate.wait_for_the_way()  # imports every screen: not while a page is coming
-            keymap = self.settings.keymap
-            problems = keymap_problems(keymap, known_bindings()) + keymap_clashes(keymap)
+            problems = keymap_mistakes(self.settings.keymap, known_bindings())
             if problems:
                 self.call_from_thread(self._say_keymap_problems, problems)
 

@@ -199,7 +199,7 @@ def _cmd_keys(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     """Every binding id with its key (the keymap's where it sets one) and what it does; then
     what is wrong with the keymap, if anything (exit 1)."""
     from sofs_tui.config import load_settings
-    from sofs_tui.keymap import keymap_clashes, keymap_problems, known_bindings
+    from sofs_tui.keymap import keymap_mistakes, known_bindings
 
     settings_file = _paths(args).settings_file
     keymap = load_settings(settings_file).keymap
@@ -214,7 +214,7 @@ def _cmd_keys(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             file=out,
         )
     print(f"\n* set in {settings_file} under [keymap]", file=out)
-    problems = keymap_problems(keymap, known) + keymap_clashes(keymap)
+    problems = keymap_mistakes(keymap, known)
     for problem in problems:
         print(f"keymap: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -85,12 +85,16 @@ def known_bindings() -> list[KnownBinding]:
     return sorted(found.values(), key=lambda b: b.id)
 
 
+def _split_keys(keys: str) -> list[str]:
+    """The keys of a keymap entry or a binding ("ctrl+n, f2")."""
+    return [k.strip() for k in keys.split(",")]
+
+
 def _key_list(keys: str) -> list[str]:
     """Keys as Textual names them ("?" is "question_mark")."""
     from textual.keys import _character_to_key
 
-    named = (k.strip() for k in keys.split(","))
-    return [_character_to_key(k) if len(k) == 1 else k for k in named]
+    return [_character_to_key(k) if len(k) == 1 else k for k in _split_keys(keys)]
 
 
 def keymap_clashes(keymap: Mapping[str, str], *, defaults_too: bool = False) -> list[str]:
@@ -156,9 +160,15 @@ def keymap_problems(keymap: Mapping[str, str], known: Iterable[KnownBinding]) ->
             hint = f" Did you mean “{near[0]}”?" if near else " `sofs keys` lists them."
             problems.append(f"“{binding_id}” is not an action sofs has.{hint}")
             continue
-        for key in (k.strip() for k in keys.split(",")):
+        for key in _split_keys(keys):
             problem = key_name_problem(key) if key else "an empty key"
             if problem:
                 problems.append(f"{binding_id} = “{keys}”: {problem}.")
                 break
     return problems
+
+
+def keymap_mistakes(keymap: Mapping[str, str], known: Iterable[KnownBinding]) -> list[str]:
+    """Everything wrong with `keymap`, one sentence each: entries that cannot work
+    (`keymap_problems`), then keys given to two actions on one screen (`keymap_clashes`)."""
+    return keymap_problems(keymap, known) + keymap_clashes(keymap)

@@ -19,13 +19,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, TabbedContent, TabPane
 
 from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.enums import CaseStatus
 from sofs_tui.paths import STYLES
 from sofs_tui.screens import case_rows as rows
 from sofs_tui.screens.base import StoreScreen
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.plain import PlainText
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class CaseScreen(StoreScreen):
                         yield PlainText("", id=f"{tab}-hint", classes="hint")
                         yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
             yield PlainText("", id="case-summary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for table_id, columns in _TABLES.values():

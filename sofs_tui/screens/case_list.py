@@ -10,7 +10,6 @@ to the list or refresh (work, or a sync round, may have changed them).
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
 from sofs_tui.domain.deadlines import DeadlineState
@@ -32,6 +31,7 @@ from sofs_tui.paths import STYLES
 from sofs_tui.screens.base import StoreScreen
 from sofs_tui.widgets.case_table import CaseTable
 from sofs_tui.widgets.deadline import deadline_text, when
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.line_field import GuardedInput
 from sofs_tui.widgets.plain import PlainText, safe_text
 
@@ -123,21 +123,8 @@ def case_row(summary: CaseSummary, now: datetime, sync: CaseSync | None = None) 
     ]
 
 
-_frozen_stages: set[str] = set()
 _warmed_up = False
 _warm_up_guard = threading.Lock()
-
-
-def freeze_what_is_loaded(stage: str) -> None:
-    """What is loaded by now (modules, classes, compiled queries) stays for the whole run: keep
-    it out of the cyclic collector's full passes, which would otherwise walk it all (0.1 s
-    once the database layer is loaded) in the middle of a paint. Once per stage of start-up
-    ("first page": the caseload screen, the page's reader and the bank holidays; "database
-    layer"): a freeze also keeps whatever garbage was waiting for the collector then, so
-    never more often."""
-    if stage not in _frozen_stages:
-        _frozen_stages.add(stage)
-        gc.freeze()
 
 
 def _warm_up_steps() -> list[Callable[[], object]]:
@@ -185,7 +172,7 @@ def warm_up(*, background: bool = False) -> None:
                 if background:
                     start_gate.wait_for_the_way()
                 step()
-            freeze_what_is_loaded("database layer")
+            start_gate.freeze_what_is_loaded("database layer")
         except Exception as exc:
             log_event("warm_up_failed", type=type(exc).__name__)
 
@@ -243,7 +230,7 @@ class CaseListScreen(StoreScreen):
         yield PlainText("", id="case-filter-msg", multiline=False)
         yield Static("Opening the case store…", id="case-status", markup=False)
         yield CaseTable(id="case-table")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#case-table", DataTable)

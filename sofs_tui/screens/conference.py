@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from sofs_tui.domain.enums import ConferenceModel
 from sofs_tui.paths import STYLES
@@ -23,6 +23,7 @@ from sofs_tui.screens import conference_report_forms as report_forms
 from sofs_tui.screens.base import StoreScreen
 from sofs_tui.screens.conference_edit import ConferenceEditScreen, ConferencePick, FormSpec
 from sofs_tui.screens.confirm import ConfirmScreen
+from sofs_tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from sofs_tui.store.conference_views import (
@@ -144,7 +145,7 @@ Dates and times are London time: type `2026-12-01 10:00`, `today 15:30` or `now`
                 with VerticalScroll(classes="detail"):
                     yield Static("", id="plan-text", markup=False)
                 yield self._table("plan-table")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     @staticmethod
     def _table(table_id: str) -> DataTable[Text]:

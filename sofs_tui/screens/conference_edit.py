@@ -19,7 +19,6 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import (
     Checkbox,
-    Footer,
     Input,
     Label,
     OptionList,
@@ -42,6 +41,7 @@ from sofs_tui.domain.when import (
 )
 from sofs_tui.paths import STYLES
 from sofs_tui.screens.unsaved import RemembersOpenedValues
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.line_field import GuardedInput
 from sofs_tui.widgets.plain import PlainText, safe_text
 from sofs_tui.widgets.text_area_field import FreeTextArea
@@ -175,7 +175,7 @@ class ConferenceEditScreen(RemembersOpenedValues, ModalScreen[object]):
                     yield self._make(spec)
                     yield PlainText("", classes="field-problem -empty", id=f"p-{spec.name}")
             yield PlainText("", id="form-error", classes="-empty")
-        yield Footer()
+        yield KeysFooter()
 
     def _make(self, spec: FormField) -> Widget:
         # Compact widgets (no borders) so a whole form fits in 80x24. Typed keys cannot
@@ -396,7 +396,7 @@ class ConferencePick(ModalScreen[str | None]):
         with Vertical(id="pick-box"):
             yield PlainText(self._question, id="pick-question")
             yield OptionList(*(Option(prompt, id=key) for key, prompt in self._choices))
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

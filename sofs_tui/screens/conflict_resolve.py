@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
 
 from sofs_tui.domain.text import clean_text, validate_free_text
 from sofs_tui.paths import STYLES
@@ -35,6 +35,7 @@ from sofs_tui.screens.conflicts import (
 )
 from sofs_tui.store.sync_conflicts import KEEP_BOTH_ENTITIES
 from sofs_tui.sync.entities import ENTITIES, MAX_LINE, MAX_TEXT
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.plain import PlainText, safe_content
 from sofs_tui.widgets.text_area_field import TextAreaField
 
@@ -201,7 +202,7 @@ class ConflictResolveScreen(StoreScreen):
             yield Button("Save merged (ctrl+s)", id="save-merged", variant="primary", compact=True)
             yield Button("Back to the versions (Esc)", id="cancel-merge", compact=True)
         yield PlainText("", id="resolve-message", classes="-empty")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.set_class(self.size.width >= WIDE, "-wide")

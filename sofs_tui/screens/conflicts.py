@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.text import clean_text
@@ -28,6 +28,7 @@ from sofs_tui.screens.base import StoreScreen
 from sofs_tui.sync.entities import ENTITIES
 from sofs_tui.widgets.case_table import CaseTable
 from sofs_tui.widgets.deadline import when
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.plain import safe_text
 from sofs_tui.widgets.sync_status import SyncView
 
@@ -168,7 +169,7 @@ class ConflictsScreen(StoreScreen):
         )
         yield Static("Reading conflicts…", id="conflict-status", markup=False)
         yield CaseTable(id="conflict-table")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#conflict-table", DataTable).add_columns(*COLUMNS)

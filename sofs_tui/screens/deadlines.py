@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.deadlines import DeadlineState
@@ -23,6 +23,7 @@ from sofs_tui.paths import STYLES
 from sofs_tui.screens.base import StoreScreen
 from sofs_tui.widgets.case_table import CaseTable
 from sofs_tui.widgets.deadline import deadline_text, when
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.plain import safe_text
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class DeadlinesScreen(StoreScreen):
         yield Header()
         yield Static("Reading deadlines…", id="deadline-status", markup=False)
         yield CaseTable(id="deadline-table")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.wide = self.app.size.width >= WIDE

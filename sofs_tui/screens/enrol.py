@@ -14,10 +14,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from sofs_tui.domain.text import validate_free_text
 from sofs_tui.paths import STYLES
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.line_field import GuardedInput
 from sofs_tui.widgets.plain import PlainText
 
@@ -92,7 +93,7 @@ class EnrolScreen(Screen[None]):
             yield PlainText("", id="username-msg", multiline=False)
             yield Button("Set up", id="enrol", variant="primary")
             yield Static("", id="enrol-status", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         # Labels in the fields' top borders: the form fits 80×24 with room for the messages.

@@ -17,13 +17,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from sofs_tui.domain.text import clean_text
 from sofs_tui.paths import STYLES
 from sofs_tui.screens.base import StoreScreen
 from sofs_tui.screens.conflicts import entity_label, short_when, text_fields
 from sofs_tui.widgets.case_table import CaseTable
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.plain import safe_text
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class HeldScreen(StoreScreen):
         yield Static("Asking the service…", id="held-status", markup=False)
         yield CaseTable(id="held-table")
         yield Static("", id="held-text", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#held-table", DataTable).add_columns(*COLUMNS)

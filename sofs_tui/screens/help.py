@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sofs_tui.paths import STYLES
+from sofs_tui.widgets.keys_footer import KeysFooter
 
 NO_HELP = "## {name}\n\nNo help has been written for this screen yet. The keys are below."
 APP_HELP = (
@@ -71,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(self.help_text, id="help-text")
             yield Static("Keys on this screen", id="help-keys-heading", markup=False)
             yield DataTable(id="help-keys", cursor_type="row", show_header=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         from textual.widgets import DataTable

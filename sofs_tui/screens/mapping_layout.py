@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import DescendantFocus, Resize
-from textual.widgets import ContentSwitcher, Footer, Header, OptionList, Static
+from textual.widgets import ContentSwitcher, Header, OptionList, Static
 from textual.widgets.option_list import OptionDoesNotExist
 
 from sofs_tui.domain.enums import Column, Section, sections_in
@@ -24,6 +24,7 @@ from sofs_tui.screens.mapping_editor import EntryEditor, read_only_reason, reope
 from sofs_tui.screens.mapping_scores import ScoreEditor
 from sofs_tui.screens.mapping_voice import VoiceEditor
 from sofs_tui.widgets.entry_list import EntryList, EntryRow, SectionRows, shorten
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.plain import PlainText
 from sofs_tui.widgets.scaling_panel import OVERALL, ScoreGroup, ScoreList
 from sofs_tui.widgets.voice_list import ChildVoices, VoiceList
@@ -81,7 +82,7 @@ class MappingLayout(StoreScreen):
                 yield VoiceList(id="voice-list", compact=True)
             yield VoiceEditor(self)
         yield PlainText("", id="mapping-summary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for form in self.query(AutosaveForm):

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, TabbedContent, TabPane
 
 from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.enums import GPInvited, GPOutcome, PlanCategory
@@ -36,6 +36,7 @@ from sofs_tui.paths import STYLES
 from sofs_tui.screens.base import StoreScreen
 from sofs_tui.screens.team_period import Period, PeriodForm, day_words, default_period
 from sofs_tui.widgets.bar_chart import Bar, BarChart, LegendItem, Segment
+from sofs_tui.widgets.keys_footer import KeysFooter
 from sofs_tui.widgets.plain import PlainText, safe_text
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ bar. Sharing bars: █ on time, ▓ late, ░ missing, ╌ not yet due.
                 yield PlainText("", id="counted-plans", classes="counted")
                 for block in PLAN_BLOCKS:
                     yield from self._block(block)
-        yield Footer()
+        yield KeysFooter()
 
     @staticmethod
     def _block(block: str) -> ComposeResult:

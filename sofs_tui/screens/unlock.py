@@ -13,9 +13,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from sofs_tui.paths import STYLES
+from sofs_tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from sofs_tui.app import SofsApp
@@ -49,7 +50,7 @@ class PassphraseScreen(Screen[None]):
                 disabled=not self.sofs.can_unlock,
             )
             yield Static("", id="passphrase-status", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def intro(self) -> str:
         return self.EXPLANATION

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
+from textual.widgets._footer import FooterKey
 
 import sofs_tui.store.keys as keys_module
 from sofs_tui import start_gate
@@ -158,7 +159,7 @@ class RecordingSteps:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.done: list[int] = []
         monkeypatch.setattr(case_list, "_warmed_up", False)
-        monkeypatch.setattr(case_list, "freeze_what_is_loaded", lambda stage: None)
+        monkeypatch.setattr(start_gate, "freeze_what_is_loaded", lambda stage: None)
         monkeypatch.setattr(start_gate, "HOLD_SECONDS", 30.0)
         steps = [lambda number=number: self.done.append(number) for number in range(3)]
         monkeypatch.setattr(case_list, "_warm_up_steps", lambda: steps)
@@ -198,3 +199,41 @@ def test_what_needs_the_database_layer_now_does_not_wait_for_the_page(
     background.join(10)
     assert not needed_now.is_alive() and not background.is_alive()
     assert steps.done == [0, 1, 2]  # done once, by the background warm-up, let go on
+
+
+async def test_from_the_enter_to_the_first_page_no_style_sheet_is_parsed_again_nor_footer_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the key is derived, two cores are shared with Argon2: the caseload screen's
+    sheet is read with the app's (a screen's own new sheet makes Textual parse every sheet
+    again), and the unlock screen's footer keeps its keys when the field is disabled."""
+    enrolled(tmp_path / "data", FAMILIES)
+    derivation = HeldDerivation(monkeypatch)
+    app, _ = shell_app(tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
+        await settle(app, pilot)
+        keys_before = list(app.screen.query(FooterKey))
+        assert keys_before  # quit and help, at least
+        reparses: list[str] = []
+        real_reparse = app.stylesheet.reparse
+
+        def reparse() -> None:
+            reparses.append(type(app.screen).__name__)
+            real_reparse()
+
+        monkeypatch.setattr(app.stylesheet, "reparse", reparse)
+        await pilot.press(*PASS, "enter")
+        assert derivation.started.wait(10)
+        await until(pilot, lambda: app._caseload_prepared is not None, "the prepared screen")
+        for _ in range(5):  # the footer would be rebuilt after the refresh that follows
+            await pilot.pause(0.02)
+        assert app.screen.query_one("#passphrase").disabled  # focus left the field
+        assert list(app.screen.query(FooterKey)) == keys_before  # the same widgets, kept
+
+        derivation.release()
+        await until(pilot, lambda: isinstance(app.screen, CaseListScreen), "the caseload")
+        screen = app.screen
+        await until(pilot, lambda: rows_in(screen) == len(FAMILIES), "the first page")
+        await settle(app, pilot)
+        assert reparses == []

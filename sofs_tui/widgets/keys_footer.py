@@ -9,7 +9,10 @@ caseload's first page, where the unlock's Argon2 shares the machine with them.
 
 `KeysFooter` rebuilds only when what it would show differs from what it shows: each shown
 binding with its key's display, whether it is enabled and its tooltip, and the command
-palette's key. Anything else is Textual's Footer unchanged (Textual 8.2.8, pinned).
+palette's key. Textual's Footer also composes empty and fills itself a frame later, once
+the screen's bindings have settled, so the keys pop in; this one shows the screen's keys in
+its first frame, and rebuilds if the first focus changes them. Anything else is Textual's
+Footer unchanged (Textual 8.2.8, pinned).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from textual.widgets import Footer
 
 class KeysFooter(Footer):
     _composed_keys: Hashable = None  # what the last compose showed; None: nothing yet
+
+    def __init__(self, *, compact: bool = False) -> None:
+        super().__init__(compact=compact)
+        self.set_reactive(Footer._bindings_ready, True)
 
     def shown_keys(self) -> Hashable:
         """What `compose` shows now, compared to decide whether to rebuild."""

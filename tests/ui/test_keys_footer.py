@@ -96,3 +96,11 @@ async def test_a_key_given_another_key_in_the_keymap_shows_the_new_key() -> None
         app.update_keymap({"demo.archive": "f7"})
         await pilot.pause()
         assert shown(app)["Archive"].key == "f7"
+
+
+async def test_the_keys_are_in_the_first_frame_not_added_after_it() -> None:
+    """Textual's Footer composes empty and fills itself once the screen's bindings have
+    settled, a frame later; the first frame of every screen already shows its keys."""
+    app = FooterApp()
+    async with app.run_test(size=(80, 24)):
+        assert "Archive" in shown(app)  # no pause: as the app is first ready

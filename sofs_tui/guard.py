@@ -79,6 +79,20 @@ class HoldsUnsavedForm(Protocol):
         """The form's title while it holds changes not yet saved, else None."""
 
 
+@runtime_checkable
+class WarnsBeforeQuitting(Protocol):
+    """A screen hiding the worker's screens (the lock screen, the too-small message) that can
+    say a form would be lost by quitting."""
+
+    def warn_unsaved_form(self, message: str) -> None: ...
+
+
+UNSAVED_FORM_WARNING = (
+    "A form holds changes not yet saved. ctrl+q again quits without them; "
+    "to keep them, go back to the form and save it with ctrl+s."
+)
+
+
 class GuardedApp(App[None]):
     """An app over one store that locks, holds screen changes while locked, and crashes
     quietly. Subclasses set `settings` and `store`, and call `start_guards()` on mount."""
@@ -102,6 +116,8 @@ class GuardedApp(App[None]):
         self.crash_incident: str | None = None
         #: ctrl+q's question while a form holds unsaved changes (a second ctrl+q quits).
         self._quit_question: Screen[Any] | None = None
+        #: The lock screen or too-small message that said a form would be lost (see action_quit).
+        self._quit_warned_on: Screen[Any] | None = None
 
     def start_guards(self) -> None:
         self.screen_change_signal.subscribe(self, self._screen_changed)
@@ -328,11 +344,15 @@ class GuardedApp(App[None]):
         """ctrl+q: save what was typed in the last moment, then close (the store is locked as
         the app unmounts). A form holding changes not yet saved (it saves only when the worker
         saves it) is asked about first; ctrl+q again, or yes, quits. Under the lock screen or
-        the too-small message, which hide the form, ctrl+q quits as it says there."""
-        if self._quit_question is None and not self._blocked():
+        the too-small message, which hide the form and show no case data, that screen says a
+        form would be lost, without naming it, and ctrl+q again quits."""
+        if self._quit_question is None:
             form = self._unsaved_form()
-            if form is not None:
+            if form is not None and not self._blocked():
                 self._ask_before_quitting(form)
+                return
+            if form is not None and self._quit_warned_on is not self.screen:
+                self._warn_before_quitting()
                 return
         self._quit_now()
 
@@ -347,6 +367,13 @@ class GuardedApp(App[None]):
                 if title is not None:
                     return title
         return None
+
+    def _warn_before_quitting(self) -> None:
+        screen = self._quit_warned_on = self.screen
+        if isinstance(screen, WarnsBeforeQuitting):
+            screen.warn_unsaved_form(UNSAVED_FORM_WARNING)
+        else:  # help or the palette over the lock screen: a toast shows over anything
+            self.notify(UNSAVED_FORM_WARNING, severity="warning", markup=False)
 
     def _ask_before_quitting(self, form: str) -> None:
         from sofs_tui.screens.confirm import ConfirmScreen

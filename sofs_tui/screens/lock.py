@@ -25,8 +25,9 @@ class LockScreen(PassphraseScreen):
         "## Locked\n\nsofs locks itself when it has not been used for a while, or when you "
         "press **ctrl+l**, so nobody can read your cases on an unattended screen. Type your "
         "passphrase and press **Enter** to carry on exactly where you left off: anything you "
-        "had typed but not yet saved is still there.\n\n**ctrl+q** quits (unsaved typing is "
-        "then lost; everything saved is safe)."
+        "had typed but not yet saved is still there.\n\n**ctrl+q** quits; everything saved is "
+        "safe. If a form holds changes not yet saved, it says so first, and **ctrl+q** again "
+        "quits without them."
     )
 
     def __init__(self, reason: str) -> None:

@@ -42,11 +42,21 @@ class TooSmallScreen(Screen[None]):
         "comes back as it was."
     )
 
+    _warning = ""
+
     def compose(self) -> ComposeResult:
-        width, height = self.app.size
-        yield Static(size_message(width, height), id="too-small-message", markup=False)
+        yield Static(self._message(*self.app.size), id="too-small-message", markup=False)
+
+    def _message(self, width: int, height: int) -> str:
+        message = size_message(width, height)
+        return f"{message}\n\n{self._warning}" if self._warning else message
 
     def on_resize(self, event: events.Resize) -> None:
         self.query_one("#too-small-message", Static).update(
-            size_message(event.size.width, event.size.height)
+            self._message(event.size.width, event.size.height)
         )
+
+    def warn_unsaved_form(self, message: str) -> None:
+        """ctrl+q was pressed while a form underneath holds changes not yet saved."""
+        self._warning = message
+        self.query_one("#too-small-message", Static).update(self._message(*self.app.size))

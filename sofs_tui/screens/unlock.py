@@ -67,6 +67,10 @@ class PassphraseScreen(Screen[None]):
     def say(self, message: str) -> None:
         self.query_one("#passphrase-status", Static).update(message)
 
+    def warn_unsaved_form(self, message: str) -> None:
+        """ctrl+q was pressed while a form underneath holds changes not yet saved."""
+        self.say(message)
+
     @on(Input.Submitted, "#passphrase")
     def submitted(self, event: Input.Submitted) -> None:
         passphrase = event.value

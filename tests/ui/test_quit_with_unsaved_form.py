@@ -5,6 +5,8 @@ was, or one whose save is running, does not ask."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, TextArea
@@ -13,8 +15,11 @@ from sofs_tui.app import SofsApp
 from sofs_tui.config import Settings
 from sofs_tui.screens.conference_edit import ConferenceEditScreen, FlagField, FormSpec, TextField
 from sofs_tui.screens.confirm import ConfirmScreen
+from sofs_tui.screens.lock import LockScreen
 from sofs_tui.screens.person_form import PersonFormScreen
+from sofs_tui.screens.too_small import TooSmallScreen
 from sofs_tui.store.store import Store
+from tests.ui.shell_support import enrolled, shell_app, unlock_with, visible_text
 from tests.ui.test_case import family, opened, people, settle
 from tests.ui.test_worker_flow import type_text
 
@@ -173,5 +178,90 @@ async def test_the_statistics_period_holds_nothing_to_lose(
         await app.push_screen(PeriodForm(default_period(store.now().astimezone(COUNCIL_TZ).date())))
         await settle(app, pilot)
         await type_text(pilot, "2026")
+        await pilot.press("ctrl+q")
+    assert (quits.questions, quits.quits) == (0, 1)
+
+
+def summary_form(app: SofsApp) -> ConferenceEditScreen:
+    assert app.store is not None
+    spec = FormSpec(
+        title="Record the chair's summary",
+        fields=[TextField("summary", "Summary", multiline=True)],
+        save=lambda _store, _values: None,
+    )
+    return ConferenceEditScreen(spec, clock=app.store.now)
+
+
+@pytest.mark.parametrize("hidden_by", ["lock", "too small"])
+async def test_under_the_lock_or_too_small_screen_ctrl_q_warns_without_naming_the_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hidden_by: str
+) -> None:
+    """Those screens hide the form and every case detail: the warning names neither, and
+    ctrl+q again quits. Back at the form (unlocked, or the window made bigger), every
+    character is there and ctrl+q asks as before."""
+    enrolled(tmp_path / "data")
+    quits = Quits(monkeypatch)
+    app, _ = shell_app(tmp_path / "data")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await unlock_with(app, pilot)
+        form = summary_form(app)
+        await app.push_screen(form)
+        await settle(app, pilot)
+        form.query_one(TextArea).focus()
+        await type_text(pilot, "Ava and Dad agreed")
+
+        async def hide_the_form() -> None:
+            if hidden_by == "lock":
+                await pilot.press("ctrl+l")
+            else:
+                await pilot.resize_terminal(60, 20)
+            await settle(app, pilot)
+
+        await hide_the_form()
+        blocking = app.screen
+        assert isinstance(blocking, LockScreen if hidden_by == "lock" else TooSmallScreen)
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+        assert app.is_running and app.screen is blocking
+        shown = visible_text(app)
+        assert "A form holds changes not yet saved" in shown
+        assert "ctrl+q again quits" in shown
+        assert "Ava" not in shown and "chair" not in shown
+
+        if hidden_by == "lock":
+            await unlock_with(app, pilot)
+        else:
+            await pilot.resize_terminal(80, 24)
+            await settle(app, pilot)
+        assert app.screen is form
+        assert form.query_one(TextArea).text == "Ava and Dad agreed"
+        await pilot.press("ctrl+q")  # the form is in view again: the usual question
+        await settle(app, pilot)
+        assert "Record the chair's summary" in confirm_text(app)
+        await pilot.press("n")
+        await settle(app, pilot)
+
+        await hide_the_form()
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+        assert app.is_running  # warned again on this new lock screen or message
+        await pilot.press("ctrl+q")
+    assert (quits.questions, quits.quits) == (1, 1)
+    assert app.return_code == 0
+
+
+async def test_under_the_lock_screen_with_no_form_changed_ctrl_q_quits_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enrolled(tmp_path / "data")
+    quits = Quits(monkeypatch)
+    app, _ = shell_app(tmp_path / "data")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await unlock_with(app, pilot)
+        await app.push_screen(summary_form(app))  # opened, nothing typed
+        await settle(app, pilot)
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LockScreen)
         await pilot.press("ctrl+q")
     assert (quits.questions, quits.quits) == (0, 1)

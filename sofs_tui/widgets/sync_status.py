@@ -146,6 +146,8 @@ class SyncStatusBar(Widget):
 
     def _check_footer(self) -> None:
         # Store screens compose a Footer after the bar is mounted; one without keeps no gap.
+        if not self.is_attached:
+            return  # its screen closed at once (a case removed elsewhere): nothing to adjust
         if not any(isinstance(w, Footer) for w in self.screen.children):
             self.add_class("-no-footer")
 

@@ -20,6 +20,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
@@ -52,17 +53,21 @@ def first_page_rows(terminal_height: int) -> int:
 
 FILTER_DELAY = 0.15  # seconds after the last keystroke
 MOST_ROWS_KEPT_ON_RETURN = 5 * PAGE
+#: From this width the sync state is in words ("✓ synced"); narrower, its symbol and count.
+WIDE = 120
 SYNC_WIDTH = len("⚠ 99 conflicts")
-# Sync before Reports: at 120 columns everything up to the sync state is on screen (the
-# reports column, last, is then cut; its overdue reports show in the deadline column too).
+SYNC_WIDTH_NARROW = len("↑ 999+")
+# What is due comes straight after the family, then the sync state: at 80 columns those are
+# on screen and the reports begin; at 120 the reports and most of the next conference too.
+# The rest is reached by scrolling sideways (the case screen has all of it).
 COLUMNS = (
     ("reference", "Reference"),
     ("family", "Family"),
-    ("plans", "Plans"),
-    ("next", "Next conference"),
     ("deadline", "Nearest deadline"),
     ("sync", "Sync"),
     ("reports", "Reports"),
+    ("next", "Next conference"),
+    ("plans", "Plans"),
 )
 SORTS = ("reference", "family", "next_conference", "nearest_deadline")
 _SORT_OF_COLUMN = {
@@ -97,30 +102,40 @@ def reports_cell(summary: CaseSummary) -> Text:
     return Text(" · ").join(parts) if parts else Text("-")
 
 
-def sync_cell(sync: CaseSync | None) -> Text:
-    """Where the case stands against the service, in a symbol and words (never colour alone)."""
+def _count(number: int) -> str:
+    return f"{number}" if number <= 999 else "999+"
+
+
+def sync_cell(sync: CaseSync | None, *, wide: bool = True) -> Text:
+    """Where the case stands against the service, in a symbol and words (never colour alone);
+    narrow (`wide=False`), the symbol and its count: ✓, ↑ 3 unsent, ‖ 3 held, ⚠ 2 conflicts."""
     if sync is None:
         return Text("…")
     if sync.conflicts:
         noun = "conflict" if sync.conflicts == 1 else "conflicts"
-        return Text(f"⚠ {sync.conflicts} {noun}", "bold red")
+        words = f"{sync.conflicts} {noun}" if wide else _count(sync.conflicts)
+        return Text(f"⚠ {words}", "bold red")
     if sync.state is SyncState.HELD:
-        return Text(f"‖ held ({sync.unsynced})", "yellow")
+        return Text(f"‖ held ({sync.unsynced})" if wide else f"‖ {_count(sync.unsynced)}", "yellow")
     if sync.unsynced:
-        return Text(f"↑ {sync.unsynced} unsent", "yellow")
-    return Text("✓ synced", "green")
+        return Text(f"↑ {sync.unsynced} unsent" if wide else f"↑ {_count(sync.unsynced)}", "yellow")
+    return Text("✓ synced" if wide else "✓", "green")
 
 
-def case_row(summary: CaseSummary, now: datetime, sync: CaseSync | None = None) -> list[Text]:
-    return [
-        safe_text(summary.reference),
-        safe_text(summary.family_name),
-        Text(" ".join(c.value for c in summary.categories) or "-"),
-        Text(when(summary.next_conference_at)),
-        deadline_cell(summary, now),
-        sync_cell(sync),
-        reports_cell(summary),
-    ]
+def case_row(
+    summary: CaseSummary, now: datetime, sync: CaseSync | None = None, *, wide: bool = True
+) -> list[Text]:
+    """The row's cells in `COLUMNS` order."""
+    cells = {
+        "reference": safe_text(summary.reference),
+        "family": safe_text(summary.family_name),
+        "deadline": deadline_cell(summary, now),
+        "sync": sync_cell(sync, wide=wide),
+        "reports": reports_cell(summary),
+        "next": Text(when(summary.next_conference_at)),
+        "plans": Text(" ".join(c.value for c in summary.categories) or "-"),
+    }
+    return [cells[key] for key, _label in COLUMNS]
 
 
 _warmed_up = False
@@ -190,7 +205,9 @@ class CaseListScreen(StoreScreen):
         "- **s** change the order: reference, family, next conference, nearest deadline\n"
         "- **d** deadlines due in the next 14 days · **t** team statistics (for managers)\n\n"
         "Deadlines show a symbol and words: ○ due, ◔ due soon, ✗ overdue; the time left moves "
-        "on every minute. Sync shows ✓ synced, ↑ unsent changes, ⚠ conflicts to resolve."
+        "on every minute. Sync shows ✓ synced, ↑ unsent changes, ‖ held by the service, "
+        "⚠ conflicts to resolve; below 120 columns as the symbol and its count. The next "
+        "conference and the plans are to the right: scroll with → (the case shows them too)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("/", "focus_filter", "Filter", id="case_list.focus_filter"),
@@ -219,6 +236,7 @@ class CaseListScreen(StoreScreen):
         #: dropped, so a read that started before is not kept.
         self._sync_known: dict[str, CaseSync] = {}
         self._sync_epoch = 0
+        self.wide = True
 
     def give_first_page(self, first_page: tuple[CasePage, datetime] | None) -> None:
         """The first page to show when this screen is first shown (see `__init__`)."""
@@ -233,11 +251,28 @@ class CaseListScreen(StoreScreen):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        self.wide = self.app.size.width >= WIDE
         table = self.query_one("#case-table", DataTable)
         for key, label in COLUMNS:
             # The sync cells arrive after the rows (re-measuring a column per cell is slow),
             # so that column is as wide as its longest words from the start.
-            table.add_column(label, key=key, width=SYNC_WIDTH if key == "sync" else None)
+            table.add_column(label, key=key, width=self._sync_width() if key == "sync" else None)
+
+    def _sync_width(self) -> int:
+        return SYNC_WIDTH if self.wide else SYNC_WIDTH_NARROW
+
+    def on_resize(self, event: Resize) -> None:
+        wide = event.size.width >= WIDE
+        if wide == self.wide:
+            return
+        self.wide = wide  # the sync cells in the other form, in place: cursor and scroll stay
+        table = self.table
+        table.set_column_width("sync", self._sync_width())
+        known = self._sync_known
+        for row_key in list(table.rows):
+            case_id = str(row_key.value)
+            if case_id in known:
+                table.update_cell(case_id, "sync", sync_cell(known[case_id], wide=wide))
 
     def on_screen_resume(self) -> None:
         if self._first_page_shown:
@@ -382,7 +417,7 @@ class CaseListScreen(StoreScreen):
             case_id = summary.case_id
             if case_id in rows:
                 continue  # a case moved between pages while loading: show it once
-            table.add_row(*case_row(summary, now, known.get(case_id)), key=case_id)
+            table.add_row(*case_row(summary, now, known.get(case_id), wide=self.wide), key=case_id)
             if case_id not in known:
                 unknown.append(case_id)
         table.measure_new_rows()
@@ -421,7 +456,7 @@ class CaseListScreen(StoreScreen):
         table = self.table
         for case_id, sync in states.items():
             if case_id in table.rows:
-                table.update_cell(case_id, "sync", sync_cell(sync))
+                table.update_cell(case_id, "sync", sync_cell(sync, wide=self.wide))
 
     def _update_status(self) -> None:
         label = self._sort_enum().label

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 
 def text_width(cell: Text) -> int:
@@ -85,6 +85,16 @@ class CaseTable(DataTable[Any]):
                 if value is not None:
                     column.content_width = max(column.content_width, text_width(value))
         super()._update_dimensions(left)
+
+    def set_column_width(self, key: str, width: int) -> None:
+        """Give a fixed-width column (added with a `width`) another width, e.g. when the
+        terminal crosses a breakpoint; its cells are redrawn at the new width."""
+        column = self.columns[ColumnKey(key)]
+        column.width = width
+        self._require_update_dimensions = True  # the scrollable width, from the columns'
+        self.measure_new_rows()
+        self._clear_caches()
+        self.refresh()
 
     def measure_new_rows(self) -> None:
         """Measure the rows just added now rather than when the table next goes idle.

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
@@ -89,6 +90,10 @@ DAMAGED_STORE_NOTICE = (
 #: The demo store's key is wrapped in memory under this published passphrase, so its lock
 #: screen works like the real one (the demo data is invented; its folder goes at exit).
 DEMO_PASSPHRASE = "sofs demo"  # noqa: S105 (published on the demo lock screen)
+
+
+class FirstPagePrepared(Message):
+    """The preparation thread has imported the caseload screen (`_prepare_first_page`)."""
 
 
 class SofsApp(GuardedApp):
@@ -278,8 +283,16 @@ class SofsApp(GuardedApp):
     def prepare_caseload_screen(self) -> None:
         """The passphrase for the first page was submitted: while its Argon2 runs (in C,
         without the interpreter lock) the event loop is idle, so the caseload screen is made
-        ready then, after "Unlocking…" is painted (`_compose_caseload_screen`)."""
+        ready then, after "Unlocking…" is painted (`_compose_caseload_screen`), unless it was
+        made while the worker typed (`on_first_page_prepared`)."""
         self.call_after_refresh(self._compose_caseload_screen)
+
+    def on_first_page_prepared(self, _message: FirstPagePrepared) -> None:
+        """What the caseload screen needs is imported: make it now, while the worker types,
+        not after Enter, when it would share the machine with Argon2. Not under the lock
+        screen or once unlocked (nothing to make then: `_compose_caseload_screen`)."""
+        if not self.is_locked:
+            self.prepare_caseload_screen()
 
     def _compose_caseload_screen(self) -> None:
         """Compose and mount the caseload screen off the screen stack, and read its style sheet:
@@ -572,6 +585,9 @@ class SofsApp(GuardedApp):
             from sofs_tui import start_gate
 
             start_gate.freeze_what_is_loaded("first page")
+            # Made ready while the worker types, the caseload screen leaves both cores to
+            # Argon2 after Enter (composing it then took 20 ms from the key's derivation).
+            self.post_message(FirstPagePrepared())  # thread-safe; dropped once the app stops
         except Exception as exc:  # only time is lost: the page's reader meets it again
             log_event("prepare_failed", type=type(exc).__name__)
 

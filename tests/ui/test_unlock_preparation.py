@@ -214,7 +214,7 @@ async def test_from_the_enter_to_the_first_page_no_style_sheet_is_parsed_again_n
         await until(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
         await settle(app, pilot)
         keys_before = list(app.screen.query(FooterKey))
-        assert keys_before  # quit and help, at least
+        assert keys_before  # help and the palette, at least
         reparses: list[str] = []
         real_reparse = app.stylesheet.reparse
 
@@ -237,3 +237,24 @@ async def test_from_the_enter_to_the_first_page_no_style_sheet_is_parsed_again_n
         await until(pilot, lambda: rows_in(screen) == len(FAMILIES), "the first page")
         await settle(app, pilot)
         assert reparses == []
+
+
+async def test_the_caseload_screen_is_made_ready_while_the_worker_types_before_enter(
+    tmp_path: Path,
+) -> None:
+    """Made after Enter, its composing took the machine from Argon2; the preparation thread
+    asks for it as soon as the caseload screen's module is imported."""
+    enrolled(tmp_path / "data", FAMILIES)
+    app, _ = shell_app(tmp_path / "data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
+        await until(pilot, lambda: app._caseload_prepared is not None, "the prepared screen")
+        prepared = app._caseload_prepared
+        assert isinstance(prepared, CaseListScreen)
+        await until(pilot, lambda: bool(prepared.query("#case-table")), "its table composed")
+        assert prepared not in app.screen_stack and rows_in(prepared) == 0
+        assert SENTINEL not in visible_text(app)
+
+        await pilot.press(*PASS, "enter")
+        await until(pilot, lambda: app.screen is prepared, "that screen shown")
+        await until(pilot, lambda: rows_in(prepared) == len(FAMILIES), "the first page")

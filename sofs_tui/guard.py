@@ -86,6 +86,9 @@ class WarnsBeforeQuitting(Protocol):
 
     def warn_unsaved_form(self, message: str) -> None: ...
 
+    def shows_unsaved_form_warning(self) -> bool:
+        """The warning is still on screen (a later message may have replaced it)."""
+
 
 UNSAVED_FORM_WARNING = (
     "A form holds changes not yet saved. ctrl+q again quits without them; "
@@ -215,6 +218,7 @@ class GuardedApp(App[None]):
 
     def unlocked(self, store: Store) -> None:
         """The lock screen opened the store again: back to exactly where the worker was."""
+        self._quit_warned_on = None
         if self.store is not None:
             store.clock = self.store.clock
         self.store = store
@@ -351,7 +355,7 @@ class GuardedApp(App[None]):
             if form is not None and not self._blocked():
                 self._ask_before_quitting(form)
                 return
-            if form is not None and self._quit_warned_on is not self.screen:
+            if form is not None and not self._warned_before_quitting():
                 self._warn_before_quitting()
                 return
         self._quit_now()
@@ -367,6 +371,13 @@ class GuardedApp(App[None]):
                 if title is not None:
                     return title
         return None
+
+    def _warned_before_quitting(self) -> bool:
+        """The screen on top said a form would be lost, and still says so."""
+        screen = self.screen
+        if self._quit_warned_on is not screen:
+            return False
+        return not isinstance(screen, WarnsBeforeQuitting) or screen.shows_unsaved_form_warning()
 
     def _warn_before_quitting(self) -> None:
         screen = self._quit_warned_on = self.screen

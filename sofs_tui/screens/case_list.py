@@ -108,7 +108,7 @@ def _count(number: int) -> str:
 
 def sync_cell(sync: CaseSync | None, *, wide: bool = True) -> Text:
     """Where the case stands against the service, in a symbol and words (never colour alone);
-    narrow (`wide=False`), the symbol and its count: ✓, ↑ 3 unsent, ‖ 3 held, ⚠ 2 conflicts."""
+    narrow (`wide=False`), the symbol and its count: "✓", "↑ 3", "‖ 3", "⚠ 2"."""
     if sync is None:
         return Text("…")
     if sync.conflicts:
@@ -195,6 +195,8 @@ def warm_up(*, background: bool = False) -> None:
 class CaseListScreen(StoreScreen):
     """A page of the caseload at a time, filtered as you type, sorted four ways."""
 
+    # Also in SofsApp.CSS_PATH (read at start-up); Textual reads a sheet once, and this one
+    # keeps the screen styled wherever it is used on its own.
     CSS_PATH = STYLES / "case_list.tcss"
     AUTO_FOCUS = "#case-table"
     PALETTE_GROUP = "case"
@@ -268,11 +270,10 @@ class CaseListScreen(StoreScreen):
         self.wide = wide  # the sync cells in the other form, in place: cursor and scroll stay
         table = self.table
         table.set_column_width("sync", self._sync_width())
-        known = self._sync_known
+        known = self._sync_known  # emptied by a reload on its way: "…" until it is shown
         for row_key in list(table.rows):
             case_id = str(row_key.value)
-            if case_id in known:
-                table.update_cell(case_id, "sync", sync_cell(known[case_id], wide=wide))
+            table.update_cell(case_id, "sync", sync_cell(known.get(case_id), wide=wide))
 
     def on_screen_resume(self) -> None:
         if self._first_page_shown:

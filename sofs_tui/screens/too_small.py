@@ -56,6 +56,9 @@ class TooSmallScreen(Screen[None]):
             self._message(event.size.width, event.size.height)
         )
 
+    def shows_unsaved_form_warning(self) -> bool:
+        return bool(self._warning)  # kept through every resize
+
     def warn_unsaved_form(self, message: str) -> None:
         """ctrl+q was pressed while a form underneath holds changes not yet saved."""
         self._warning = message

@@ -64,12 +64,19 @@ class PassphraseScreen(Screen[None]):
         hint = self.sofs.passphrase_hint
         return f"{self.intro()}\n{hint}" if hint else self.intro()
 
+    _warning_shown = False
+
     def say(self, message: str) -> None:
         self.query_one("#passphrase-status", Static).update(message)
+        self._warning_shown = False
 
     def warn_unsaved_form(self, message: str) -> None:
         """ctrl+q was pressed while a form underneath holds changes not yet saved."""
         self.say(message)
+        self._warning_shown = True
+
+    def shows_unsaved_form_warning(self) -> bool:
+        return self._warning_shown
 
     @on(Input.Submitted, "#passphrase")
     def submitted(self, event: Input.Submitted) -> None:

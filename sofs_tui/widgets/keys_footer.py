@@ -52,10 +52,7 @@ class KeysFooter(Footer):
         yield from super().compose()
 
     async def recompose(self) -> None:
-        unchanged = (
-            self.is_attached
-            and self._composed_keys is not None
-            and self.shown_keys() == self._composed_keys
-        )
-        if not unchanged:
+        if not self.is_attached or self._pruning:
+            return  # as Textual's own: nothing to show on a screen being taken down
+        if self._composed_keys is None or self.shown_keys() != self._composed_keys:
             await super().recompose()

@@ -214,3 +214,8 @@ async def test_crossing_120_columns_changes_the_sync_words_in_place(store: Store
         assert sync_words(table)["DEMO-00002"] == "↑ 1"
         assert sync.get_render_width(table) == SYNC_WIDTH_NARROW + 2
         assert references(table)[table.cursor_row] == on
+
+        screen._sync_known.clear()  # as while a reload is on its way (or failed)
+        await pilot.resize_terminal(120, 40)
+        await settle(app, pilot)
+        assert set(sync_words(table).values()) == {"…"}  # not words cut to the narrow width

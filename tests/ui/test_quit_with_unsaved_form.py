@@ -265,3 +265,34 @@ async def test_under_the_lock_screen_with_no_form_changed_ctrl_q_quits_at_once(
         assert isinstance(app.screen, LockScreen)
         await pilot.press("ctrl+q")
     assert (quits.questions, quits.quits) == (0, 1)
+
+
+async def test_a_lock_screen_message_that_replaced_the_warning_lets_ctrl_q_warn_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock screen's one status line also says "Unlocking…" and a wrong passphrase: once
+    the warning is no longer there, ctrl+q warns again instead of quitting unseen."""
+    enrolled(tmp_path / "data")
+    quits = Quits(monkeypatch)
+    app, _ = shell_app(tmp_path / "data")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await unlock_with(app, pilot)
+        form = summary_form(app)
+        await app.push_screen(form)
+        await settle(app, pilot)
+        form.query_one(TextArea).focus()
+        await type_text(pilot, "Half a summary")
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+        assert "ctrl+q again quits" in visible_text(app)
+
+        await pilot.press(*"not the passphrase", "enter")
+        await settle(app, pilot)
+        assert "ctrl+q again quits" not in visible_text(app)  # the refusal replaced it
+        await pilot.press("ctrl+q")
+        await settle(app, pilot)
+        assert app.is_running and "ctrl+q again quits" in visible_text(app)
+        await pilot.press("ctrl+q")
+    assert (quits.questions, quits.quits) == (0, 1)

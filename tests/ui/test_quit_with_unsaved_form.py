@@ -192,6 +192,17 @@ def summary_form(app: SofsApp) -> ConferenceEditScreen:
     return ConferenceEditScreen(spec, clock=app.store.now)
 
 
+async def summary_typed_in(app: SofsApp, pilot: Pilot[None], text: str) -> ConferenceEditScreen:
+    """Unlocked, a summary form open with `text` typed in it and not saved."""
+    await unlock_with(app, pilot)
+    form = summary_form(app)
+    await app.push_screen(form)
+    await settle(app, pilot)
+    form.query_one(TextArea).focus()
+    await type_text(pilot, text)
+    return form
+
+
 @pytest.mark.parametrize("hidden_by", ["lock", "too small"])
 async def test_under_the_lock_or_too_small_screen_ctrl_q_warns_without_naming_the_form(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hidden_by: str
@@ -203,12 +214,7 @@ async def test_under_the_lock_or_too_small_screen_ctrl_q_warns_without_naming_th
     quits = Quits(monkeypatch)
     app, _ = shell_app(tmp_path / "data")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await unlock_with(app, pilot)
-        form = summary_form(app)
-        await app.push_screen(form)
-        await settle(app, pilot)
-        form.query_one(TextArea).focus()
-        await type_text(pilot, "Ava and Dad agreed")
+        form = await summary_typed_in(app, pilot, "Ava and Dad agreed")
 
         async def hide_the_form() -> None:
             if hidden_by == "lock":
@@ -276,12 +282,7 @@ async def test_a_lock_screen_message_that_replaced_the_warning_lets_ctrl_q_warn_
     quits = Quits(monkeypatch)
     app, _ = shell_app(tmp_path / "data")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await unlock_with(app, pilot)
-        form = summary_form(app)
-        await app.push_screen(form)
-        await settle(app, pilot)
-        form.query_one(TextArea).focus()
-        await type_text(pilot, "Half a summary")
+        await summary_typed_in(app, pilot, "Half a summary")
         await pilot.press("ctrl+l")
         await settle(app, pilot)
         await pilot.press("ctrl+q")

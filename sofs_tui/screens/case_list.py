@@ -55,7 +55,7 @@ FILTER_DELAY = 0.15  # seconds after the last keystroke
 MOST_ROWS_KEPT_ON_RETURN = 5 * PAGE
 #: From this width the sync state is in words ("✓ synced"); narrower, its symbol and count.
 WIDE = 120
-SYNC_WIDTH = len("⚠ 99 conflicts")
+SYNC_WIDTH = len("⚠ 999+ conflicts")
 SYNC_WIDTH_NARROW = len("↑ 999+")
 # What is due comes straight after the family, then the sync state: at 80 columns those are
 # on screen and the reports begin; at 120 the reports and most of the next conference too.
@@ -113,12 +113,14 @@ def sync_cell(sync: CaseSync | None, *, wide: bool = True) -> Text:
         return Text("…")
     if sync.conflicts:
         noun = "conflict" if sync.conflicts == 1 else "conflicts"
-        words = f"{sync.conflicts} {noun}" if wide else _count(sync.conflicts)
+        words = f"{_count(sync.conflicts)} {noun}" if wide else _count(sync.conflicts)
         return Text(f"⚠ {words}", "bold red")
     if sync.state is SyncState.HELD:
-        return Text(f"‖ held ({sync.unsynced})" if wide else f"‖ {_count(sync.unsynced)}", "yellow")
+        held = _count(sync.unsynced)
+        return Text(f"‖ held ({held})" if wide else f"‖ {held}", "yellow")
     if sync.unsynced:
-        return Text(f"↑ {sync.unsynced} unsent" if wide else f"↑ {_count(sync.unsynced)}", "yellow")
+        unsent = _count(sync.unsynced)
+        return Text(f"↑ {unsent} unsent" if wide else f"↑ {unsent}", "yellow")
     return Text("✓ synced" if wide else "✓", "green")
 
 

@@ -86,6 +86,7 @@ def test_every_sync_word_fits_the_fixed_sync_column(sync: CaseSync) -> None:
     assert text_width(sync_cell(sync)) <= SYNC_WIDTH
     assert text_width(sync_cell(sync, wide=False)) <= SYNC_WIDTH_NARROW
     thousands = replace(sync, unsynced=sync.unsynced * 100, conflicts=sync.conflicts * 100)
+    assert text_width(sync_cell(thousands)) <= SYNC_WIDTH
     assert text_width(sync_cell(thousands, wide=False)) <= SYNC_WIDTH_NARROW
 
 

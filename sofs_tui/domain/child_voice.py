@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from sofs_tui.domain.calendar import COUNCIL_TZ
 from sofs_tui.domain.enums import ChildVoiceTool
+
+#: What may still change in words that are part of a signed-off mapping: consent (a child or
+#: parent may withdraw it at any time, and the exports follow it).
+CONSENT_FIELDS = frozenset({"consent_to_share", "consent_note"})
 
 PART_LABELS = {
     "worries": "House of worries",
@@ -26,3 +33,10 @@ def check_part(tool: ChildVoiceTool, part: str) -> None:
 def may_share(consent_to_share: bool) -> bool:
     """The child's words leave the app only with consent recorded."""
     return consent_to_share
+
+
+def recorded_by_sign_off(recorded_on: date | None, signed_off_at: datetime) -> bool:
+    """Whether words recorded on `recorded_on` (None: not said) are part of a sign-off made
+    at `signed_off_at`: recorded on or before that day in the council's time zone. Used for
+    words from another device, whose time of storing sync does not carry."""
+    return recorded_on is None or recorded_on <= signed_off_at.astimezone(COUNCIL_TZ).date()

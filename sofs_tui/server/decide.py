@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from sofs_tui.domain.child_voice import CONSENT_FIELDS, recorded_by_sign_off
 from sofs_tui.server.failpoints import failpoint
 from sofs_tui.server.principal import Principal
 from sofs_tui.server.push_state import ConflictState, PriorChange, PushState, RecordState, parent_id
@@ -201,7 +202,10 @@ class Decider:
         self, change: Change, fields: dict[str, Any], current: RecordState | None, case_id: str
     ) -> str | None:
         """`record_locked` for records of a signed-off assessment (unless a manager reopens
-        it); `open_conflicts` for a sign-off while the assessment has unresolved conflicts."""
+        it) and for the child's words it holds; `open_conflicts` for a sign-off while the
+        assessment has unresolved conflicts."""
+        if change.entity == "child_voice" and self._signed_off_words(change, fields, current):
+            return "record_locked"
         assessment = self._assessment(change, fields, current)
         if assessment is not None and not assessment.deleted:
             final = assessment.data.get("status") == "final"
@@ -220,6 +224,27 @@ class Decider:
         if signing_off and self._blocking_conflicts(change, case_id):
             return "open_conflicts"
         return None
+
+    def _signed_off_words(
+        self, change: Change, fields: dict[str, Any], current: RecordState | None
+    ) -> bool:
+        """The child's words are case records that a signed-off mapping holds (those
+        recorded by its sign-off day): changing or deleting them is refused, as the app
+        refuses it (`store.mapping`), so a device that had not yet heard of the sign-off
+        cannot change what was signed off. Consent may still change; words recorded later
+        stay editable; a manager's reopening lifts the lock."""
+        if current is None or current.deleted:
+            return False  # a new record: words recorded now are not part of any sign-off
+        deleting = change.op == "delete" or fields.get("deleted") is True
+        changed = {name for name, value in fields.items() if current.data.get(name) != value}
+        if not deleting and changed <= CONSENT_FIELDS:
+            return False
+        recorded_on = _day(current.data.get("recorded_on"))
+        for assessment in self.state.signed_off_assessments(current.case_id):
+            signed_at = _moment(assessment.data.get("signed_off_at"))
+            if signed_at is None or recorded_by_sign_off(recorded_on, signed_at):
+                return True  # no sign-off time said: held as part of it, to be safe
+        return False
 
     def _assessment(
         self, change: Change, fields: dict[str, Any], current: RecordState | None
@@ -424,3 +449,22 @@ def _updated(current: RecordState, values: dict[str, Any], deleted: bool) -> Rec
         deleted,
         {**current.data, **values},
     )
+
+
+def _day(value: Any) -> date | None:
+    """A date as a record's JSON holds it ("2026-11-27"), else None."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _moment(value: Any) -> datetime | None:
+    """A time as a record's JSON holds it (ISO 8601, UTC when no offset is said), else None."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment

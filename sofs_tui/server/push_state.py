@@ -163,6 +163,7 @@ class PushState:
     conflicts_in_db: set[str] = field(default_factory=set)
     open_by_case: dict[str, dict[str, ConflictState]] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)  # records behind a held change of this device
+    assessments_by_case: dict[str, set[str]] = field(default_factory=dict)  # ids in the table
 
     # -- batched loads ---------------------------------------------------------------------
 
@@ -245,6 +246,27 @@ class PushState:
         if record_id not in self.records:
             self.load_records([record_id])
         return self.records[record_id]
+
+    def signed_off_assessments(self, case_id: str) -> list[RecordState]:
+        """The case's signed-off (final) assessments, as this batch has them: those in the
+        table, and any created or changed earlier in the batch."""
+        if case_id not in self.assessments_by_case:
+            query = select(RECORD.c.id).where(
+                and_(RECORD.c.case_id == case_id, RECORD.c.entity == "assessment")
+            )
+            self.assessments_by_case[case_id] = set(self.connection.execute(query).scalars())
+        ids = set(self.assessments_by_case[case_id])
+        ids.update(
+            record.id
+            for record in self.records.values()
+            if record is not None and record.entity == "assessment" and record.case_id == case_id
+        )
+        found = [self.record(record_id) for record_id in sorted(ids)]
+        return [
+            record
+            for record in found
+            if record is not None and not record.deleted and record.data.get("status") == "final"
+        ]
 
     def case_known(self, case_id: str) -> bool:
         if case_id not in self.scopes and case_id not in self.missing_cases:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sofs_tui.domain.calendar import COUNCIL_TZ
-from sofs_tui.domain.child_voice import check_part
+from sofs_tui.domain.child_voice import CONSENT_FIELDS, check_part
 from sofs_tui.domain.enums import (
     Agreement,
     AssessmentStatus,
@@ -351,11 +351,6 @@ def delete_child_voice(store: Store, voice_id: str) -> None:
         changes.tombstone(session, store, voice)
 
 
-#: What may still change in words that are part of a signed-off mapping: consent (a child or
-#: parent may withdraw it at any time, and the exports follow it).
-_CONSENT_FIELDS = frozenset({"consent_to_share", "consent_note"})
-
-
 def _check_voice_editable(
     session: Session, voice: ChildVoice, fields: dict[str, Any] | None
 ) -> None:
@@ -371,7 +366,7 @@ def _check_voice_editable(
             for name, value in fields.items()
             if getattr(voice, name) != _cleaned(voice, name, value)
         }
-        if changed <= _CONSENT_FIELDS:
+        if changed <= CONSENT_FIELDS:
             return
     raise VoiceSignedOff(signed)
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from sofs_tui.domain.calendar import COUNCIL_TZ
+from sofs_tui.domain.child_voice import recorded_by_sign_off
 from sofs_tui.domain.enums import (
     Agreement,
     AssessmentStatus,
@@ -221,8 +221,7 @@ def in_sign_off(voice: ChildVoice, signed_off_at: datetime, *, here: bool) -> bo
     """
     if here:
         return voice.created_at <= signed_off_at
-    signed_day = signed_off_at.astimezone(COUNCIL_TZ).date()
-    return voice.recorded_on is None or voice.recorded_on <= signed_day
+    return recorded_by_sign_off(voice.recorded_on, signed_off_at)
 
 
 def part_of_sign_off(

@@ -204,6 +204,56 @@ def test_signed_off_assessment_refuses_changes_until_a_manager_reopens_it(
     assert harness.push_one(ws.alice, again).status == "applied"
 
 
+def voice_fields(case_id: str, recorded_on: str, **extra: object) -> dict[str, object]:
+    return {
+        "case_id": case_id, "child_id": new_id(), "tool": "three_houses", "part": "worries",
+        "text": "Dad shouts at night.", "written_by": "Sam", "recorded_on": recorded_on,
+        "consent_to_share": False, "consent_note": "", "deleted": False,
+    } | extra  # fmt: skip
+
+
+def test_the_childs_words_a_signed_off_mapping_holds_stay_as_signed_off_until_reopened(
+    harness: Harness, ws: Workspace
+) -> None:
+    """A device that had not heard of the sign-off cannot change or delete the child's words
+    it holds (the app refuses the same locally); consent may still change, and words recorded
+    after the sign-off day stay editable."""
+    held = new_id()
+    later = new_id()
+    harness.push(
+        ws.alice,
+        change(ws.alice, "child_voice", held, "create", voice_fields(ws.case_id, "2026-11-20")),
+        change(ws.alice, "child_voice", later, "create", voice_fields(ws.case_id, "2026-11-26")),
+    )
+    sign = change(
+        ws.alice,
+        "assessment",
+        ws.assessment_id,
+        fields={"status": "final", "signed_off_at": "2026-11-25T16:30:00+00:00"},
+        base_rev=1,
+    )
+    assert harness.push_one(ws.alice, sign).status == "applied"
+
+    edit = change(ws.bob, "child_voice", held, fields={"text": "Dad is kind."}, base_rev=1)
+    delete = change(ws.bob, "child_voice", held, "delete", {"deleted": True}, base_rev=1)
+    results = harness.push(ws.bob, edit, delete).results
+    assert [(r.status, r.reason) for r in results] == [("rejected", "record_locked")] * 2
+    assert _data(harness, held)["text"] == "Dad shouts at night."
+
+    consent = change(ws.bob, "child_voice", held, fields={"consent_to_share": True}, base_rev=1)
+    newer = change(ws.bob, "child_voice", later, fields={"text": "Mum helps."}, base_rev=1)
+    assert [r.status for r in harness.push(ws.bob, consent, newer).results] == ["applied"] * 2
+    assert _data(harness, held)["consent_to_share"] is True
+    assert _data(harness, later)["text"] == "Mum helps."
+
+    reopen = change(
+        ws.manager, "assessment", ws.assessment_id, fields={"status": "draft"}, base_rev=2
+    )
+    assert harness.push_one(ws.manager, reopen).status == "applied"
+    again = change(ws.bob, "child_voice", held, fields={"text": "Dad is kind."}, base_rev=2)
+    assert harness.push_one(ws.bob, again).status == "applied"
+
+
 def test_F18_change_to_a_case_out_of_scope_is_stored_not_applied_and_shown_to_the_manager(
     harness: Harness, ws: Workspace
 ) -> None:

@@ -239,12 +239,23 @@ class Decider:
         changed = {name for name, value in fields.items() if current.data.get(name) != value}
         if not deleting and changed <= CONSENT_FIELDS:
             return False
+        signed = [
+            _moment(assessment.data.get("signed_off_at"))
+            for assessment in self.state.signed_off_assessments(current.case_id)
+        ]
+        if not signed:
+            return False
+        if None in signed:
+            return True  # a sign-off with no time said: held as part of it, to be safe
+        # When the words were first stored, as the app dates its own (by the author's clock);
+        # else the day they were recorded on, as the app dates words from another device.
+        made = self.state.made_at(current.id)
         recorded_on = _day(current.data.get("recorded_on"))
-        for assessment in self.state.signed_off_assessments(current.case_id):
-            signed_at = _moment(assessment.data.get("signed_off_at"))
-            if signed_at is None or recorded_by_sign_off(recorded_on, signed_at):
-                return True  # no sign-off time said: held as part of it, to be safe
-        return False
+        return any(
+            made <= moment if made is not None else recorded_by_sign_off(recorded_on, moment)
+            for moment in signed
+            if moment is not None
+        )
 
     def _assessment(
         self, change: Change, fields: dict[str, Any], current: RecordState | None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, select
@@ -296,6 +296,19 @@ class PushState:
                 None if row is None else {**json.loads(row.data), "deleted": bool(row.deleted)}
             )
         return self.revisions[key]
+
+    def made_at(self, record_id: str) -> datetime | None:
+        """When the record's first version was made, by its author's clock (else when the
+        service received it); None for a record not yet in the revision table."""
+        row = self.connection.execute(
+            select(REVISION.c.client_time, REVISION.c.received_at).where(
+                REVISION.c.record_id == record_id, REVISION.c.rev == 1
+            )
+        ).first()
+        if row is None:
+            return None
+        made: datetime | None = row.client_time or row.received_at
+        return made if made is None or made.tzinfo is not None else made.replace(tzinfo=UTC)
 
     def conflict(self, conflict_id: str) -> ConflictState | None:
         self.load_conflicts([conflict_id])

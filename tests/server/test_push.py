@@ -6,6 +6,7 @@ Every test runs on SQLite and on PostgreSQL (the `database_url` fixture).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -14,6 +15,7 @@ from sofs_tui.server import failpoints
 from sofs_tui.server.db import ReceivedChange, Record, RecordRevision
 from sofs_tui.sync.protocol import MAX_PAGE, PushResponse
 from tests.server.sync_support import (
+    NOW,
     Harness,
     Workspace,
     case_fields,
@@ -216,23 +218,26 @@ def test_the_childs_words_a_signed_off_mapping_holds_stay_as_signed_off_until_re
     harness: Harness, ws: Workspace
 ) -> None:
     """A device that had not heard of the sign-off cannot change or delete the child's words
-    it holds (the app refuses the same locally); consent may still change, and words recorded
-    after the sign-off day stay editable."""
+    it holds (the app refuses the same locally); consent may still change, and words first
+    stored after the sign-off, even the same day, stay editable."""
     held = new_id()
-    later = new_id()
-    harness.push(
-        ws.alice,
-        change(ws.alice, "child_voice", held, "create", voice_fields(ws.case_id, "2026-11-20")),
-        change(ws.alice, "child_voice", later, "create", voice_fields(ws.case_id, "2026-11-26")),
+    day = NOW.date().isoformat()
+    harness.push_one(
+        ws.alice, change(ws.alice, "child_voice", held, "create", voice_fields(ws.case_id, day))
     )
+    signed_at = NOW + timedelta(hours=1)
     sign = change(
         ws.alice,
         "assessment",
         ws.assessment_id,
-        fields={"status": "final", "signed_off_at": "2026-11-25T16:30:00+00:00"},
+        fields={"status": "final", "signed_off_at": signed_at.isoformat()},
         base_rev=1,
     )
     assert harness.push_one(ws.alice, sign).status == "applied"
+    later = new_id()
+    made_later = change(ws.alice, "child_voice", later, "create", voice_fields(ws.case_id, day))
+    made_later["client_time"] = (signed_at + timedelta(hours=1)).isoformat()
+    assert harness.push_one(ws.alice, made_later).status == "applied"
 
     edit = change(ws.bob, "child_voice", held, fields={"text": "Dad is kind."}, base_rev=1)
     delete = change(ws.bob, "child_voice", held, "delete", {"deleted": True}, base_rev=1)

@@ -228,11 +228,11 @@ class Decider:
     def _signed_off_words(
         self, change: Change, fields: dict[str, Any], current: RecordState | None
     ) -> bool:
-        """The child's words are case records that a signed-off mapping holds (those
-        recorded by its sign-off day): changing or deleting them is refused, as the app
-        refuses it (`store.mapping`), so a device that had not yet heard of the sign-off
-        cannot change what was signed off. Consent may still change; words recorded later
-        stay editable; a manager's reopening lifts the lock."""
+        """The child's words are case records that a signed-off mapping holds (those first
+        stored by its sign-off): changing or deleting them is refused, as the app refuses it
+        (`store.mapping`), so a device that had not yet heard of the sign-off cannot change
+        what was signed off. Consent may still change; words stored later stay editable; a
+        manager's reopening lifts the lock."""
         if current is None or current.deleted:
             return False  # a new record: words recorded now are not part of any sign-off
         deleting = change.op == "delete" or fields.get("deleted") is True

@@ -179,6 +179,14 @@ def test_schema_below_the_minimum_is_held_with_its_payload(harness: Harness, ws:
         assert stored is not None and "Dad shouts" in stored.payload
 
 
+def manager_reopens(harness: Harness, ws: Workspace) -> None:
+    """The manager reopens the workspace's assessment, signed off at rev 2."""
+    reopen = change(
+        ws.manager, "assessment", ws.assessment_id, fields={"status": "draft"}, base_rev=2
+    )
+    assert harness.push_one(ws.manager, reopen).status == "applied"
+
+
 def test_signed_off_assessment_refuses_changes_until_a_manager_reopens_it(
     harness: Harness, ws: Workspace
 ) -> None:
@@ -198,10 +206,7 @@ def test_signed_off_assessment_refuses_changes_until_a_manager_reopens_it(
     assert [(r.status, r.reason) for r in results] == [("rejected", "record_locked")] * 3
     assert _data(harness, entry)["text"] == "Dad shouts at night."
 
-    reopen = change(
-        ws.manager, "assessment", ws.assessment_id, fields={"status": "draft"}, base_rev=2
-    )
-    assert harness.push_one(ws.manager, reopen).status == "applied"
+    manager_reopens(harness, ws)
     again = change(ws.alice, "entry", entry, fields={"text": "Later thoughts."}, base_rev=1)
     assert harness.push_one(ws.alice, again).status == "applied"
 
@@ -251,10 +256,7 @@ def test_the_childs_words_a_signed_off_mapping_holds_stay_as_signed_off_until_re
     assert _data(harness, held)["consent_to_share"] is True
     assert _data(harness, later)["text"] == "Mum helps."
 
-    reopen = change(
-        ws.manager, "assessment", ws.assessment_id, fields={"status": "draft"}, base_rev=2
-    )
-    assert harness.push_one(ws.manager, reopen).status == "applied"
+    manager_reopens(harness, ws)
     again = change(ws.bob, "child_voice", held, fields={"text": "Dad is kind."}, base_rev=2)
     assert harness.push_one(ws.bob, again).status == "applied"
 

@@ -28,12 +28,10 @@ class KeysFooter(Footer):
 
     def __init__(self, *, compact: bool = False) -> None:
         super().__init__(compact=compact)
-        self.set_reactive(Footer._bindings_ready, True)
+        self.set_reactive(Footer._bindings_ready, True)  # keys from the first frame
 
     def shown_keys(self) -> Hashable:
         """What `compose` shows now, compared to decide whether to rebuild."""
-        if not self._bindings_ready:
-            return None
         bindings = self.screen.active_bindings
         shown = tuple(
             (binding, enabled, tooltip, self.app.get_key_display(binding))
